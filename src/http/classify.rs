@@ -1,0 +1,141 @@
+//! Decides what kind of request the gateway is looking at, from its method and path alone.
+//!
+//! Paths are compared after normalisation (percent-decoding, `.`/`..` segments, repeated
+//! slashes, `;params`, trailing slash, ASCII case) because the legacy app may accept all of those
+//! spellings for its login: a login the gateway failed to recognise would not be intercepted.
+
+use crate::config::SiteConfig;
+
+/// Prefix of every gateway-owned path.
+pub const PORTAL_PREFIX: &str = "/_mfa/";
+
+/// What the gateway does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A gateway page or asset under `/_mfa/`.
+    Portal,
+    /// The legacy login form post: forwarded, inspected, possibly held.
+    Login,
+    /// A logout path: forwarded, then the gateway session ends.
+    Logout { forget_device: bool },
+    /// A path that never needs a session: upstream session cookies are stripped unchecked.
+    Public,
+    /// Everything else: forwarded when the session is bound (or absent).
+    Proxied,
+}
+
+/// Normalises a request path for matching (not for forwarding: the upstream gets the original).
+pub fn normalize_path(raw_path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
+    let mut segments: Vec<String> = Vec::new();
+    // A backslash is a separator to some servers (IIS), so treat it as one.
+    for segment in decoded.split(['/', '\\']) {
+        let segment = segment.split(';').next().unwrap_or_default();
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s.to_ascii_lowercase()),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len() + 1);
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// Normalised prefixes and paths from the site config, prepared once at start-up.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    login_path: String,
+    logout: Vec<(String, bool)>,
+    public_prefixes: Vec<String>,
+    api_prefixes: Vec<String>,
+}
+
+impl Classifier {
+    /// Prepares the matcher from the site configuration.
+    pub fn new(site: &SiteConfig) -> Self {
+        Classifier {
+            login_path: normalize_path(&site.login.path),
+            logout: site.logout.iter().map(|l| (normalize_path(&l.path), l.forget_device)).collect(),
+            public_prefixes: site.public_paths.iter().map(|p| prefix_form(p)).collect(),
+            api_prefixes: site.api_paths.iter().map(|p| prefix_form(p)).collect(),
+        }
+    }
+
+    /// Classifies one request. `raw_path` excludes the query string.
+    pub fn classify(&self, method: &http::Method, raw_path: &str) -> Route {
+        // Gateway pages are matched on the raw path first: it is the cheap common case and
+        // the gateway's own router only serves exact paths below the prefix.
+        if raw_path.starts_with(PORTAL_PREFIX) || raw_path == "/_mfa" {
+            return Route::Portal;
+        }
+        let path = normalize_path(raw_path);
+        if path == "/_mfa" || path.starts_with(PORTAL_PREFIX) {
+            return Route::Portal;
+        }
+        if method == http::Method::POST && path == self.login_path {
+            return Route::Login;
+        }
+        if let Some((_, forget)) = self.logout.iter().find(|(p, _)| *p == path) {
+            return Route::Logout { forget_device: *forget };
+        }
+        if self.public_prefixes.iter().any(|p| has_prefix(&path, p)) {
+            return Route::Public;
+        }
+        Route::Proxied
+    }
+
+    /// True for paths the mobile app calls as a JSON API.
+    pub fn is_api_path(&self, raw_path: &str) -> bool {
+        let path = normalize_path(raw_path);
+        self.api_prefixes.iter().any(|p| has_prefix(&path, p))
+    }
+}
+
+fn prefix_form(p: &str) -> String {
+    let n = normalize_path(p);
+    if p.ends_with('/') && n != "/" {
+        format!("{n}/")
+    } else {
+        n
+    }
+}
+
+fn has_prefix(path: &str, prefix: &str) -> bool {
+    if prefix.ends_with('/') {
+        path.starts_with(prefix) || format!("{path}/") == prefix
+    } else {
+        path == prefix || path.starts_with(&format!("{prefix}/"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_defeats_spelling_tricks() {
+        for p in ["/login", "/LOGIN", "//login", "/./login", "/x/../login", "/login/", "/%6Cogin", "/login;jsessionid=1", "\\login"] {
+            assert_eq!(normalize_path(p), "/login", "{p}");
+        }
+        assert_eq!(normalize_path("/../../"), "/");
+        assert_eq!(normalize_path("/_mfa/../secure"), "/secure");
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        assert!(has_prefix("/static/a.css", "/static/"));
+        assert!(has_prefix("/static", "/static/"));
+        assert!(!has_prefix("/staticky", "/static/"));
+        assert!(has_prefix("/favicon.ico", "/favicon.ico"));
+        assert!(!has_prefix("/favicon.icox", "/favicon.ico"));
+    }
+}

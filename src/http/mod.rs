@@ -1,0 +1,7 @@
+//! Pure HTTP helpers: functions over headers and bytes, unit-tested without a pingora session.
+
+pub mod classify;
+pub mod cookies;
+pub mod login_form;
+pub mod login_success;
+pub mod response;

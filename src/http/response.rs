@@ -1,0 +1,113 @@
+//! Every response the gateway writes itself goes through [`GatewayResponse`], so that each one
+//! carries `Content-Length`, `Cache-Control: no-store` and the security headers, whichever page
+//! or API produced it.
+
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+
+/// Content-Security-Policy of gateway pages: only the gateway's own stylesheet and inline SVG.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A complete response produced by the gateway (never by the upstream).
+#[derive(Debug, Clone)]
+pub struct GatewayResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    /// Extra headers (e.g. `Location`, `Set-Cookie`), in order.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+}
+
+impl GatewayResponse {
+    /// An HTML page.
+    pub fn html(status: u16, body: String) -> Self {
+        GatewayResponse { status, content_type: "text/html; charset=utf-8", headers: Vec::new(), body: body.into() }
+    }
+
+    /// A JSON document.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        GatewayResponse {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: value.to_string().into(),
+        }
+    }
+
+    /// A static asset with the given type.
+    pub fn asset(content_type: &'static str, body: Bytes) -> Self {
+        GatewayResponse { status: 200, content_type, headers: Vec::new(), body }
+    }
+
+    /// `303 See Other` to a same-origin path (callers validate the target).
+    pub fn see_other(location: &str) -> Self {
+        let mut r = GatewayResponse {
+            status: 303,
+            content_type: "text/plain; charset=utf-8",
+            headers: Vec::new(),
+            body: Bytes::new(),
+        };
+        r.headers.push(("Location", location.to_string()));
+        r
+    }
+
+    /// Adds a `Set-Cookie`.
+    pub fn with_cookie(mut self, set_cookie: String) -> Self {
+        self.headers.push(("Set-Cookie", set_cookie));
+        self
+    }
+
+    /// Adds any header.
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Builds the response head. Fails only on header values that are not valid HTTP, which
+    /// the gateway never produces from member input.
+    pub fn head(&self) -> pingora::Result<ResponseHeader> {
+        let mut head = ResponseHeader::build(self.status, Some(self.headers.len() + 8))?;
+        head.insert_header("Content-Type", self.content_type)?;
+        head.insert_header("Content-Length", self.body.len().to_string())?;
+        head.insert_header("Cache-Control", "no-store")?;
+        head.insert_header("X-Content-Type-Options", "nosniff")?;
+        head.insert_header("Referrer-Policy", "no-referrer")?;
+        if self.content_type.starts_with("text/html") {
+            head.insert_header("Content-Security-Policy", PAGE_CSP)?;
+            head.insert_header("X-Frame-Options", "DENY")?;
+        }
+        for (name, value) in &self.headers {
+            head.append_header(*name, value.as_str())?;
+        }
+        Ok(head)
+    }
+
+    /// Writes the whole response to the client.
+    pub async fn write(self, session: &mut pingora::proxy::Session) -> pingora::Result<()> {
+        let head = self.head()?;
+        session.write_response_header(Box::new(head), self.body.is_empty()).await?;
+        if !self.body.is_empty() {
+            session.write_response_body(Some(self.body), true).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_response_has_length_and_no_store() {
+        let r = GatewayResponse::html(200, "<p>hi</p>".into()).with_cookie("a=b".into());
+        let head = r.head().unwrap();
+        assert_eq!(head.headers.get("content-length").unwrap(), "9");
+        assert_eq!(head.headers.get("cache-control").unwrap(), "no-store");
+        assert!(head.headers.get("content-security-policy").is_some());
+        assert_eq!(head.headers.get("set-cookie").unwrap(), "a=b");
+        let redirect = GatewayResponse::see_other("/x").head().unwrap();
+        assert_eq!(redirect.status.as_u16(), 303);
+        assert_eq!(redirect.headers.get("content-length").unwrap(), "0");
+    }
+}

@@ -1,0 +1,90 @@
+//! Held logins: the upstream's answer to a successful password login, kept server-side under a
+//! random id until the member passes MFA (DESIGN.md, "The login, step by step").
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{EphemeralStore, StoreError, StoreResult};
+
+/// A login waiting for its second factor.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PendingLogin {
+    /// Normalised member id.
+    pub user: String,
+    /// Unix seconds when the login was held.
+    pub created: i64,
+    /// The upstream's `Set-Cookie` headers, verbatim, released only after MFA.
+    pub held_set_cookies: Vec<String>,
+    /// Same-origin path to land on after MFA.
+    pub target: String,
+    /// The member had no enrollment at login: the flow is set-up, not challenge.
+    pub must_enroll: bool,
+    /// Authenticator secret being set up, sealed with the secret key ring (never plaintext,
+    /// even in Redis).
+    pub draft_secret: Option<String>,
+    /// The login came from an API client (JSON answers instead of pages).
+    pub api: bool,
+}
+
+fn key(id: &str) -> String {
+    format!("pending:{id}")
+}
+
+fn attempts_key(id: &str) -> String {
+    format!("pending-attempts:{id}")
+}
+
+/// A new unguessable pending-login id (256 bits).
+pub fn new_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| StoreError::Unavailable("system random generator failed".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// True for strings shaped like an id from [`new_id`] (cheap pre-check before a store lookup).
+pub fn looks_like_id(id: &str) -> bool {
+    id.len() == 43 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Saves a held login (creating or updating it) for `ttl`.
+pub async fn save(store: &dyn EphemeralStore, id: &str, login: &PendingLogin, ttl: Duration) -> StoreResult<()> {
+    let bytes = serde_json::to_vec(login).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.put(&key(id), &bytes, ttl).await
+}
+
+/// Loads a held login without consuming it.
+pub async fn load(store: &dyn EphemeralStore, id: &str) -> StoreResult<Option<PendingLogin>> {
+    if !looks_like_id(id) {
+        return Ok(None);
+    }
+    decode(store.get(&key(id)).await?)
+}
+
+/// Consumes a held login: exactly one caller gets it.
+pub async fn take(store: &dyn EphemeralStore, id: &str) -> StoreResult<Option<PendingLogin>> {
+    if !looks_like_id(id) {
+        return Ok(None);
+    }
+    decode(store.take(&key(id)).await?)
+}
+
+/// Voids a held login (cancel, too many attempts): its session can never be released.
+pub async fn void(store: &dyn EphemeralStore, id: &str) -> StoreResult<()> {
+    store.delete(&key(id)).await?;
+    store.delete(&attempts_key(id)).await
+}
+
+/// Counts one code attempt against this held login; returns the attempt number.
+pub async fn count_attempt(store: &dyn EphemeralStore, id: &str, ttl: Duration) -> StoreResult<u64> {
+    store.incr(&attempts_key(id), ttl).await
+}
+
+fn decode(bytes: Option<Vec<u8>>) -> StoreResult<Option<PendingLogin>> {
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("pending login: {e}"))))
+        .transpose()
+}

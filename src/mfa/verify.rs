@@ -1,0 +1,157 @@
+//! Checking a code for a held login, with every server-side limit, in one place shared by the
+//! pages and (later) the JSON API.
+//!
+//! Order matters: the member lock is checked first, the per-login attempt is counted *before*
+//! the code is looked at (so parallel guesses cannot exceed the limit), the TOTP step is
+//! advanced atomically (single use), and the held login is consumed atomically (released once).
+
+use tracing::{info, warn};
+
+use super::limits::lock_after_failures;
+use super::pending::{self, PendingLogin};
+use super::totp;
+use crate::state::AppState;
+use crate::store::{EnrolledMethod, Enrollment, MemberRecord, StoreResult};
+
+/// The result of one code submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    /// Correct: the held login has been consumed and must now be released.
+    Passed { login: PendingLogin, member: MemberRecord },
+    /// Wrong or reused code.
+    Wrong { attempts_left: u32 },
+    /// Too many wrong codes for this held login: it is void, sign in again.
+    ChallengeExhausted,
+    /// The member is in backoff or locked until support unlocks (`until` = unix seconds).
+    Locked { until: i64 },
+    /// The held login no longer exists (expired, cancelled or already used).
+    Expired,
+    /// The member has no app enrollment to check against (or is already enrolled when an
+    /// enrollment is being confirmed).
+    NotApplicable,
+}
+
+/// Verifies an authenticator-app code for an enrolled member.
+pub async fn verify_app_code(state: &AppState, pending_id: &str, code: &str) -> StoreResult<VerifyOutcome> {
+    let Some(login) = pending::load(state.ephemeral.as_ref(), pending_id).await? else {
+        return Ok(VerifyOutcome::Expired);
+    };
+    let now = state.now();
+    let Some(member) = state.durable.member(&login.user).await? else {
+        return Ok(VerifyOutcome::NotApplicable);
+    };
+    if let Some(until) = member.locked_until.filter(|u| *u > now) {
+        return Ok(VerifyOutcome::Locked { until });
+    }
+    let Some(secret) = member.enrollment.as_ref().and_then(|e| e.totp_secret.clone()) else {
+        return Ok(VerifyOutcome::NotApplicable);
+    };
+    let attempt = match count_attempt(state, pending_id).await? {
+        Ok(n) => n,
+        Err(outcome) => return Ok(outcome),
+    };
+    let step = totp::matching_step(&secret, code.trim(), now as u64, state.config.mfa.totp_skew_steps, totp::DIGITS);
+    let accepted = match step {
+        Some(step) => state.durable.advance_totp_step(&login.user, step).await?,
+        None => false,
+    };
+    if !accepted {
+        return failure(state, pending_id, &login.user, attempt).await;
+    }
+    finish(state, pending_id, &login.user, member).await
+}
+
+/// Confirms an authenticator-app enrollment with the first code from the draft secret, then
+/// saves the enrollment with the member's chosen trust period.
+pub async fn confirm_app_enrollment(
+    state: &AppState,
+    pending_id: &str,
+    code: &str,
+    trust_period_secs: u64,
+) -> StoreResult<VerifyOutcome> {
+    let Some(login) = pending::load(state.ephemeral.as_ref(), pending_id).await? else {
+        return Ok(VerifyOutcome::Expired);
+    };
+    let now = state.now();
+    let existing = state.durable.member(&login.user).await?;
+    // Enrolling a new app once enrolled needs a passed MFA (DESIGN.md invariant 6): a held
+    // login may only enroll if the member still has no enrollment.
+    if !login.must_enroll || existing.as_ref().is_some_and(|m| m.enrollment.is_some()) {
+        return Ok(VerifyOutcome::NotApplicable);
+    }
+    if let Some(until) = existing.as_ref().and_then(|m| m.locked_until).filter(|u| *u > now) {
+        return Ok(VerifyOutcome::Locked { until });
+    }
+    let Some(sealed) = login.draft_secret.as_deref() else {
+        return Ok(VerifyOutcome::NotApplicable);
+    };
+    let secret = state.cipher.open(&login.user, sealed)?;
+    let attempt = match count_attempt(state, pending_id).await? {
+        Ok(n) => n,
+        Err(outcome) => return Ok(outcome),
+    };
+    let Some(step) = totp::matching_step(&secret, code.trim(), now as u64, state.config.mfa.totp_skew_steps, totp::DIGITS)
+    else {
+        return failure(state, pending_id, &login.user, attempt).await;
+    };
+    // Consume the held login before saving, so two parallel confirmations cannot both win.
+    let Some(login) = pending::take(state.ephemeral.as_ref(), pending_id).await? else {
+        return Ok(VerifyOutcome::Expired);
+    };
+    let enrollment = Enrollment {
+        method: EnrolledMethod::App,
+        totp_secret: Some(secret),
+        trust_period_secs,
+        enrolled_at: now,
+    };
+    state.durable.save_enrollment(&login.user, &enrollment, Some(step)).await?;
+    state.durable.record_success(&login.user, now).await?;
+    info!(event = "enrollment_completed", user = %login.user, method = "app");
+    let member = state.durable.member(&login.user).await?.unwrap_or(MemberRecord {
+        login: login.user.clone(),
+        epoch: 0,
+        enrollment: Some(enrollment),
+        consecutive_failures: 0,
+        locked_until: None,
+        last_success_at: Some(now),
+    });
+    Ok(VerifyOutcome::Passed { login, member })
+}
+
+/// Counts the attempt before the code is looked at; `Err(outcome)` when the held login has
+/// already used all its attempts (it is then void).
+async fn count_attempt(state: &AppState, pending_id: &str) -> StoreResult<Result<u64, VerifyOutcome>> {
+    let attempt = pending::count_attempt(state.ephemeral.as_ref(), pending_id, state.config.mfa.pending_ttl).await?;
+    if attempt > u64::from(state.config.mfa.attempts.per_challenge) {
+        pending::void(state.ephemeral.as_ref(), pending_id).await?;
+        return Ok(Err(VerifyOutcome::ChallengeExhausted));
+    }
+    Ok(Ok(attempt))
+}
+
+/// Records a wrong code: member failure counter (with backoff / lockout) and this login's
+/// attempt number `attempt`.
+async fn failure(state: &AppState, pending_id: &str, user: &str, attempt: u64) -> StoreResult<VerifyOutcome> {
+    let now = state.now();
+    let failures = state.durable.record_failure(user).await?;
+    warn!(event = "verify_failed", user = %user, consecutive_failures = failures);
+    if let Some(until) = lock_after_failures(&state.config.mfa.attempts, failures, now) {
+        state.durable.lock_until(user, until).await?;
+        warn!(event = "member_locked", user = %user, until);
+    }
+    let limit = u64::from(state.config.mfa.attempts.per_challenge);
+    if attempt >= limit {
+        pending::void(state.ephemeral.as_ref(), pending_id).await?;
+        return Ok(VerifyOutcome::ChallengeExhausted);
+    }
+    Ok(VerifyOutcome::Wrong { attempts_left: (limit - attempt) as u32 })
+}
+
+async fn finish(state: &AppState, pending_id: &str, user: &str, member: MemberRecord) -> StoreResult<VerifyOutcome> {
+    let Some(login) = pending::take(state.ephemeral.as_ref(), pending_id).await? else {
+        return Ok(VerifyOutcome::Expired);
+    };
+    state.durable.record_success(user, state.now()).await?;
+    info!(event = "verify_succeeded", user = %user, method = "app");
+    Ok(VerifyOutcome::Passed { login, member })
+}

@@ -1,0 +1,342 @@
+//! The pingora hooks. Each one stays short and hands the decision to a pure function in
+//! [`crate::http`] / [`crate::mfa`] or to the pages in [`crate::portal`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::prelude::HttpPeer;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::{Error, ErrorSource, Result};
+
+use crate::http::classify::Route;
+use crate::http::cookies::filter_cookie_header;
+use crate::http::login_form::{is_form_urlencoded, ExtractError, FormFieldExtractor};
+use crate::http::login_success::{is_login_success, LoginResponse};
+use crate::mfa::claims::BindingClaims;
+use crate::mfa::login::{decide, LoginDecision, SuccessfulLogin};
+use crate::mfa::session::{binding_set_cookie, clear_cookie, verify_binding, SessionCookies};
+use crate::pages::Message;
+use crate::portal::{self, PortalRequest, MAX_FORM_BYTES};
+use crate::state::AppState;
+
+/// Identity headers a client could forge; the upstream must never trust them from outside.
+pub const CLIENT_IDENTITY_HEADERS: &[&str] =
+    &["x-mfa-user", "x-forwarded-user", "x-remote-user", "remote-user", "x-authenticated-user", "x-auth-request-user"];
+
+/// The proxy service.
+pub struct Gateway {
+    pub state: Arc<AppState>,
+}
+
+/// Per-request state carried between hooks.
+#[derive(Default)]
+pub struct RequestCtx {
+    route: Option<Route>,
+    session: SessionCookies,
+    bound: Option<BindingClaims>,
+    /// Remove the upstream session cookies before forwarding.
+    strip_session: bool,
+    /// The Cookie header(s) must be rewritten (gateway cookies, stripping, or merging).
+    rewrite_cookies: bool,
+    /// A Cookie header was not valid UTF-8: forward no cookies at all.
+    cookies_unreadable: bool,
+    trust_cookie: Option<String>,
+    login: Option<FormFieldExtractor>,
+    login_body_complete: bool,
+    /// The upstream response was replaced; its body must not reach the client.
+    replaced: bool,
+}
+
+fn cookie_headers(req: &RequestHeader) -> (Vec<&str>, bool) {
+    let mut unreadable = false;
+    let values = req
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| {
+            let s = std::str::from_utf8(v.as_bytes()).ok();
+            unreadable |= s.is_none();
+            s
+        })
+        .collect();
+    (values, unreadable)
+}
+
+impl Gateway {
+    /// Reads the session-related cookies and decides whether the session is bound.
+    fn inspect_request(&self, req: &RequestHeader, route: Route, ctx: &mut RequestCtx) {
+        let state = &self.state;
+        let (headers, unreadable) = cookie_headers(req);
+        ctx.cookies_unreadable = unreadable;
+        let mut gateway_cookie = false;
+        for pair in crate::http::cookies::request_cookies(headers.iter().copied()) {
+            if state.cookie_names.is_gateway_cookie(pair.name) {
+                gateway_cookie = true;
+                if pair.name == state.cookie_names.trust {
+                    ctx.trust_cookie = Some(pair.value.to_string());
+                }
+            }
+        }
+        ctx.session = SessionCookies::from_headers(headers.iter().copied(), &state.config.site.session_cookies);
+        if !ctx.session.is_empty() {
+            ctx.bound = match route {
+                Route::Public => None,
+                _ => {
+                    let binding = crate::http::cookies::request_cookies(headers.iter().copied())
+                        .find(|p| p.name == state.cookie_names.binding)
+                        .map(|p| p.value);
+                    verify_binding(state, &ctx.session, binding, state.now())
+                }
+            };
+            ctx.strip_session = ctx.bound.is_none();
+        }
+        ctx.rewrite_cookies = gateway_cookie || ctx.strip_session || headers.len() > 1 || unreadable;
+    }
+
+    async fn serve_portal(&self, session: &mut Session) -> Result<()> {
+        let state = &self.state;
+        let mut body = Vec::new();
+        let mut too_large = false;
+        if session.req_header().method == http::Method::POST {
+            while let Some(chunk) = session.read_request_body().await? {
+                if body.len() + chunk.len() > MAX_FORM_BYTES {
+                    too_large = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+        let response = if too_large {
+            portal::message(state, Message::too_large())
+        } else {
+            let req = session.req_header();
+            let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+            let is_form = header("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
+            let form = if body.is_empty() || !is_form { Some(Vec::new()) } else { portal::parse_form(&body) };
+            match form {
+                None => portal::message(state, Message::bad_request()),
+                Some(form) => {
+                    let (cookie_headers, _) = cookie_headers(req);
+                    let portal_req = PortalRequest {
+                        method: req.method.as_str(),
+                        path: req.uri.path(),
+                        query: req.uri.query(),
+                        cookie_headers,
+                        host: header("host").or(req.uri.authority().map(|a| a.as_str())),
+                        origin: header("origin"),
+                        fetch_site: header("sec-fetch-site"),
+                        form,
+                    };
+                    portal::handle(state, &portal_req).await
+                }
+            }
+        };
+        response.write(session).await
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> Self::CTX {
+        RequestCtx::default()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
+        let req = session.req_header();
+        let route = self.state.classifier.classify(&req.method, req.uri.path());
+        ctx.route = Some(route);
+        if route == Route::Portal {
+            self.serve_portal(session).await?;
+            return Ok(true);
+        }
+        self.inspect_request(session.req_header(), route, ctx);
+        if route == Route::Login {
+            let login = &self.state.config.site.login;
+            let form = session.req_header().headers.get("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
+            ctx.login = Some(if form {
+                FormFieldExtractor::new(&login.username_field, login.max_body_bytes)
+            } else {
+                FormFieldExtractor::failed(ExtractError::UnsupportedContentType)
+            });
+        }
+        Ok(false)
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut Self::CTX) -> Result<Box<HttpPeer>> {
+        let up = &self.state.config.upstream;
+        let mut peer = HttpPeer::new(up.address.as_str(), up.tls, up.sni.clone());
+        peer.options.connection_timeout = Some(up.connect_timeout);
+        peer.options.read_timeout = Some(up.read_timeout);
+        peer.options.idle_timeout = Some(std::time::Duration::from_secs(60));
+        peer.options.verify_cert = up.verify_cert;
+        peer.options.verify_hostname = up.verify_cert;
+        Ok(Box::new(peer))
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut RequestHeader,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        for name in CLIENT_IDENTITY_HEADERS {
+            upstream_request.remove_header(*name);
+        }
+        if ctx.rewrite_cookies {
+            let state = &self.state;
+            let rebuilt = if ctx.cookies_unreadable {
+                None
+            } else {
+                let (headers, _) = cookie_headers(upstream_request);
+                let session_names = &state.config.site.session_cookies;
+                filter_cookie_header(headers, |p| {
+                    !state.cookie_names.is_gateway_cookie(p.name)
+                        && !(ctx.strip_session && session_names.iter().any(|n| n == p.name))
+                })
+            };
+            upstream_request.remove_header("cookie");
+            if let Some(value) = rebuilt {
+                upstream_request.insert_header("cookie", value)?;
+            }
+        }
+        let client_ip = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip().to_string());
+        if let Some(ip) = client_ip {
+            let forwarded = match upstream_request.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+                Some(prior) if !prior.trim().is_empty() => format!("{prior}, {ip}"),
+                _ => ip,
+            };
+            upstream_request.insert_header("x-forwarded-for", forwarded)?;
+        }
+        let proto = if self.state.config.listen.tls.is_some() { "https" } else { "http" };
+        upstream_request.insert_header("x-forwarded-proto", proto)?;
+        Ok(())
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        if let Some(extractor) = ctx.login.as_mut() {
+            if let Some(chunk) = body.as_ref() {
+                extractor.feed(chunk);
+            }
+            ctx.login_body_complete |= end_of_stream;
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        match ctx.route {
+            Some(Route::Login) => self.on_login_response(session, upstream_response, ctx).await,
+            Some(Route::Logout { forget_device }) => {
+                upstream_response.append_header("set-cookie", clear_cookie(&self.state, &self.state.cookie_names.binding))?;
+                if forget_device {
+                    upstream_response.append_header("set-cookie", clear_cookie(&self.state, &self.state.cookie_names.trust))?;
+                }
+                Ok(())
+            }
+            _ => self.rebind_rotated_session(upstream_response, ctx),
+        }
+    }
+
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        ctx: &mut Self::CTX,
+    ) -> Result<Option<std::time::Duration>> {
+        if ctx.replaced {
+            *body = None;
+        }
+        Ok(None)
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut Self::CTX) -> FailToProxy {
+        let (code, msg) = match e.esource() {
+            ErrorSource::Upstream => (502, Message::upstream_down()),
+            ErrorSource::Downstream => (0, Message::bad_request()),
+            ErrorSource::Internal | ErrorSource::Unset => (500, Message::fail_closed()),
+        };
+        if code > 0 {
+            let mut msg = msg;
+            msg.status = code;
+            if let Err(write_err) = portal::message(&self.state, msg).write(session).await {
+                tracing::debug!(error = %write_err, "could not write error page");
+            }
+        }
+        FailToProxy { error_code: code, can_reuse_downstream: false }
+    }
+}
+
+impl Gateway {
+    async fn on_login_response(
+        &self,
+        session: &mut Session,
+        resp: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let state = &self.state;
+        let set_cookies: Vec<String> = resp
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        let location = resp.headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let cookie_refs: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
+        let view = LoginResponse { status: resp.status.as_u16(), location: location.as_deref(), set_cookies: &cookie_refs };
+        if !is_login_success(&state.config.site.login.success, &state.config.site.session_cookies, &view) {
+            return self.rebind_rotated_session(resp, ctx);
+        }
+        let user = match ctx.login.take() {
+            Some(extractor) if ctx.login_body_complete => extractor.finish(),
+            Some(_) => Err(ExtractError::Malformed),
+            None => Err(ExtractError::Missing),
+        };
+        let host = session.req_header().headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let own_hosts = [host.as_str(), state.config.upstream.address.as_str(), state.config.upstream.sni.as_str()];
+        let upstream = SuccessfulLogin { set_cookies: cookie_refs.clone(), location: location.as_deref() };
+        let decision = decide(state, user, &upstream, &ctx.session, ctx.trust_cookie.as_deref(), &own_hosts).await;
+        match decision {
+            LoginDecision::Pass { add_set_cookies, .. } => {
+                for c in add_set_cookies {
+                    resp.append_header("set-cookie", c)?;
+                }
+            }
+            LoginDecision::Replace(replacement) => {
+                *resp = replacement.head()?;
+                ctx.replaced = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bound session whose upstream cookie changed gets a binding for the new value.
+    fn rebind_rotated_session(&self, resp: &mut ResponseHeader, ctx: &RequestCtx) -> Result<()> {
+        let Some(bound) = ctx.bound.as_ref() else { return Ok(()) };
+        if !resp.headers.contains_key("set-cookie") {
+            return Ok(());
+        }
+        let state = &self.state;
+        let set_cookies: Vec<&str> = resp.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+        let now = state.now();
+        if let Some(after) = ctx.session.after_response(&set_cookies, &state.config.site.session_cookies, now) {
+            let cookie = binding_set_cookie(state, &after, &bound.user, bound.epoch, bound.expires, now);
+            resp.append_header("set-cookie", cookie)?;
+        }
+        Ok(())
+    }
+}

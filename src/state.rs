@@ -1,0 +1,75 @@
+//! Everything a request handler needs, built once at start-up and shared by reference.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::http::classify::Classifier;
+use crate::mfa::tokens::KeyRing;
+use crate::pages::Pages;
+use crate::store::crypto::SecretCipher;
+use crate::store::{DurableStore, EphemeralStore};
+
+/// Names of the gateway's own cookies (with the `__Host-` prefix when served over HTTPS).
+#[derive(Debug, Clone)]
+pub struct CookieNames {
+    pub trust: String,
+    pub binding: String,
+    pub pending: String,
+    /// Every spelling (with and without prefix) the gateway strips before going upstream.
+    all: Vec<String>,
+}
+
+impl CookieNames {
+    /// Names from the configured stem; `secure` adds the `__Host-` prefix.
+    pub fn new(stem: &str, secure: bool) -> Self {
+        let prefix = if secure { "__Host-" } else { "" };
+        let base = [format!("{stem}_trust"), format!("{stem}_bind"), format!("{stem}_pending")];
+        let mut all: Vec<String> = base.to_vec();
+        all.extend(base.iter().map(|b| format!("__Host-{b}")));
+        CookieNames {
+            trust: format!("{prefix}{}", base[0]),
+            binding: format!("{prefix}{}", base[1]),
+            pending: format!("{prefix}{}", base[2]),
+            all,
+        }
+    }
+
+    /// True for any cookie the gateway owns (never forwarded upstream).
+    pub fn is_gateway_cookie(&self, name: &str) -> bool {
+        self.all.iter().any(|n| n == name)
+    }
+}
+
+/// Shared gateway state.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub keys: KeyRing,
+    pub cipher: SecretCipher,
+    pub durable: Arc<dyn DurableStore>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub pages: Pages,
+    pub classifier: Classifier,
+    pub cookie_names: CookieNames,
+    /// Gateway cookies carry `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// Seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        unix_now()
+    }
+
+    /// The trust period the member gets: their choice, capped by the longest one still offered
+    /// (ops may shorten the list after members enrolled).
+    pub fn effective_trust_period(&self, chosen_secs: u64) -> Duration {
+        let longest = self.config.mfa.trust_periods.iter().max().copied().unwrap_or(self.config.mfa.default_trust_period);
+        Duration::from_secs(chosen_secs).min(longest)
+    }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

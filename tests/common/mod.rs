@@ -1,0 +1,292 @@
+//! Test harness: a tiny DSL in the spirit of linkerd2-proxy's — start the demo legacy site,
+//! start the real gateway binary in front of it on a free port, drive both with a client that
+//! keeps cookies the way a browser does.
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod totp;
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mfa_gateway::demo::{demo_users, DemoSite, DemoUser};
+
+pub use browser::{Browser, Resp};
+
+/// Knobs the tests turn; everything else is the demo's configuration.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    pub enforce_from: String,
+    pub trust_periods: Vec<String>,
+    pub default_trust_period: String,
+    pub per_challenge: u32,
+    pub per_user_before_backoff: u32,
+    pub per_user_lockout: u32,
+    pub methods: Vec<String>,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            enforce_from: "2025-11-05".into(),
+            trust_periods: vec!["24h".into(), "30d".into()],
+            default_trust_period: "30d".into(),
+            per_challenge: 5,
+            per_user_before_backoff: 10,
+            per_user_lockout: 100,
+            methods: vec!["app".into()],
+        }
+    }
+}
+
+/// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// The demo site plus one running gateway process.
+pub struct Harness {
+    pub site: DemoSite,
+    pub users: Vec<DemoUser>,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub options: GatewayOptions,
+    child: Option<Child>,
+}
+
+impl Harness {
+    /// Starts the demo site and a gateway with `options`.
+    pub async fn start(options: GatewayOptions) -> Harness {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind site");
+        let users = demo_users();
+        let site = DemoSite::start(listener, users.clone()).await.expect("start site");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["cookie-k1.key", "secret-k1.key"] {
+            mfa_gateway::config::keys::ensure_key_file(&dir.path().join("keys").join(name)).expect("key file");
+        }
+        let mut h = Harness { site, users, dir, port: free_port(), options, child: None };
+        h.write_config();
+        h.start_gateway().await;
+        h
+    }
+
+    /// Path of the generated config.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.yaml")
+    }
+
+    /// Path of the gateway's captured log.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.log")
+    }
+
+    /// Everything the gateway logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Writes the YAML for the current options.
+    pub fn write_config(&self) {
+        let o = &self.options;
+        let list = |v: &[String]| format!("[{}]", v.join(", "));
+        let yaml = format!(
+            r#"
+mode: demo
+listen:
+  address: 127.0.0.1:{port}
+threads: 2
+upstream:
+  address: {site}
+site:
+  login:
+    path: /login
+    username_field: username
+    success:
+      status: [302, 303]
+      sets_session_cookie: true
+      location_not_prefix: [/login]
+  session_cookies: [MLSSESSION]
+  logout:
+    - path: /logout
+    - path: /api/logout
+      forget_device: true
+  public_paths: [/static/, /favicon.ico]
+  api_paths: [/api/]
+mfa:
+  enforce_from: "{enforce}"
+  methods: {methods}
+  attempts:
+    per_challenge: {per_challenge}
+    per_user_before_backoff: {before_backoff}
+    per_user_lockout: {lockout}
+  trust_periods: {periods}
+  default_trust_period: {default_period}
+cookies:
+  secure: "false"
+storage:
+  durable:
+    sqlite: {dir}/mfa.sqlite
+keys:
+  cookie:
+    - id: k1
+      file: {dir}/keys/cookie-k1.key
+  secret:
+    - id: k1
+      file: {dir}/keys/secret-k1.key
+branding:
+  name: SmartMLS
+  support_email: support@smartmls.com
+  support_phone: "(203) 750-6000"
+  support_hours: "Mon-Thu 8:30am-7:00pm"
+  roster_update_url: https://www.smartmls.com/roster
+"#,
+            port = self.port,
+            site = self.site.addr(),
+            enforce = o.enforce_from,
+            methods = list(&o.methods),
+            per_challenge = o.per_challenge,
+            before_backoff = o.per_user_before_backoff,
+            lockout = o.per_user_lockout,
+            periods = list(&o.trust_periods),
+            default_period = o.default_trust_period,
+            dir = self.dir.path().display(),
+        );
+        std::fs::write(self.config_path(), yaml).expect("write config");
+    }
+
+    /// Starts the gateway binary and waits until it accepts connections.
+    pub async fn start_gateway(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
+            .args(["run", "--config"])
+            .arg(self.config_path())
+            .env("MFA_LOG", "info")
+            .stdout(Stdio::from(log.try_clone().expect("log clone")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn gateway");
+        self.child = Some(child);
+        let log_path = self.log_path();
+        wait_for_port(self.port, self.child.as_mut().expect("child"), &log_path).await;
+    }
+
+    /// Stops the gateway (SIGTERM, then waits).
+    pub fn stop_gateway(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops and starts the gateway with the same config and data.
+    pub async fn restart_gateway(&mut self) {
+        self.stop_gateway();
+        self.start_gateway().await;
+    }
+
+    /// Base URL of the gateway.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A new browser (empty cookie jar) pointed at the gateway.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url())
+    }
+
+    /// The demo member `i`.
+    pub fn user(&self, i: usize) -> &DemoUser {
+        &self.users[i]
+    }
+
+    /// True if the legacy site ever saw an authenticated request for `user`.
+    pub fn site_saw_session_of(&self, user: &str) -> bool {
+        self.site.seen().iter().any(|r| r.session_user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(user)))
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop_gateway();
+        self.site.shutdown();
+    }
+}
+
+async fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("gateway exited with {status}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gateway did not listen on {port}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+/// What an enrollment produced.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub secret: Vec<u8>,
+    /// Last TOTP step the gateway accepted for this member.
+    pub last_step: u64,
+}
+
+impl Enrolled {
+    /// A code the gateway has not accepted yet, waiting for the clock if every step within the
+    /// ±1 window has been used (a correctness wait, not a speed assumption).
+    pub async fn fresh_code(&mut self) -> String {
+        loop {
+            let now = totp::current_step();
+            let candidate = (self.last_step + 1).max(now.saturating_sub(1));
+            if candidate <= now + 1 {
+                self.last_step = candidate;
+                return totp::code_at_step(&self.secret, candidate);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// Logs in and completes authenticator-app enrollment choosing `remember_secs`; returns the
+/// secret and the final response (the release redirect).
+pub async fn enroll_app(b: &mut Browser, user: &DemoUser, remember_secs: u64) -> (Enrolled, Resp) {
+    let login = b.login(&user.username, &user.password).await;
+    assert_eq!(login.status, 303, "login should be held: {login:?}");
+    assert_eq!(login.location.as_deref(), Some("/_mfa/"));
+    let page = b.get("/_mfa/").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let uri = page.otpauth_uri().expect("otpauth uri on the enrollment page");
+    let secret = totp::secret_from_uri(&uri);
+    let csrf = page.input_value("csrf").expect("csrf");
+    let step = totp::current_step();
+    let code = totp::code_at_step(&secret, step);
+    let remember = remember_secs.to_string();
+    let done = b
+        .post_form("/_mfa/enroll/app", &[("csrf", &csrf), ("code", &code), ("remember", &remember)])
+        .await;
+    (Enrolled { secret, last_step: step }, done)
+}
+
+/// Submits a code on the challenge page of the current held login.
+pub async fn submit_code(b: &mut Browser, code: &str) -> Resp {
+    let page = b.get("/_mfa/").await;
+    let csrf = page.input_value("csrf").unwrap_or_default();
+    b.post_form("/_mfa/verify", &[("csrf", &csrf), ("code", code)]).await
+}
+
+/// 30 days in seconds (the default trust period).
+pub const THIRTY_DAYS: u64 = 30 * 86_400;
