@@ -2,12 +2,14 @@
 //! legacy MLS website without changing it. See `DESIGN.md` in the docs for how the pieces fit.
 
 pub mod config;
+pub mod delivery;
 pub mod demo;
-pub mod pages;
-pub mod store;
 pub mod http;
 pub mod mfa;
+pub mod pages;
 pub mod portal;
 pub mod proxy;
-pub mod state;
+pub mod roster;
 pub mod server;
+pub mod state;
+pub mod store;

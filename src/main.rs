@@ -37,6 +37,12 @@ enum Command {
         /// Where the demo keeps its SQLite database, keys, roster and outbox.
         #[arg(long, default_value = "demo-data")]
         data_dir: PathBuf,
+        /// Where the gateway listens (default: `listen.address` of the embedded config).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Where the demo legacy site listens (default: `upstream.address` of the embedded config).
+        #[arg(long)]
+        site: Option<std::net::SocketAddr>,
     },
 }
 
@@ -46,7 +52,11 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Run { upgrade: false }) {
         Command::CheckConfig => return check_config(&cli.config),
         Command::Run { upgrade } => run(&cli.config, upgrade),
-        Command::Demo { data_dir } => run_demo(&data_dir),
+        Command::Demo {
+            data_dir,
+            listen,
+            site,
+        } => run_demo(&data_dir, listen, site),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,9 +68,13 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MFA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,pingora=warn,pingora_core=warn,pingora_proxy=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MFA_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,pingora=warn,pingora_core=warn,pingora_proxy=warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn check_config(path: &std::path::Path) -> ExitCode {
@@ -87,16 +101,28 @@ fn store_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run(path: &std::path::Path, upgrade: bool) -> anyhow::Result<()> {
-    let config = config::load_file(path).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?;
+    let config =
+        config::load_file(path).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?;
     let runtime = store_runtime()?;
     let state = runtime.block_on(server::build_state(config))?;
     server::run(state, upgrade)?;
     Ok(())
 }
 
-fn run_demo(data_dir: &std::path::Path) -> anyhow::Result<()> {
+fn run_demo(
+    data_dir: &std::path::Path,
+    listen: Option<std::net::SocketAddr>,
+    site: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     let runtime = store_runtime()?;
-    let prepared = demo::run::prepare(data_dir).context("cannot prepare the demo data directory")?;
+    let mut prepared =
+        demo::run::prepare(data_dir).context("cannot prepare the demo data directory")?;
+    if let Some(listen) = listen {
+        prepared.config.listen.address = listen;
+    }
+    if let Some(site) = site {
+        prepared.config.upstream.address = site.to_string();
+    }
     let site = runtime.block_on(demo::run::start_site(&prepared))?;
     let state = runtime.block_on(server::build_state(prepared.config.clone()))?;
     demo::run::print_banner(&prepared, site.addr());

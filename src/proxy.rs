@@ -22,8 +22,14 @@ use crate::portal::{self, PortalRequest, MAX_FORM_BYTES};
 use crate::state::AppState;
 
 /// Identity headers a client could forge; the upstream must never trust them from outside.
-pub const CLIENT_IDENTITY_HEADERS: &[&str] =
-    &["x-mfa-user", "x-forwarded-user", "x-remote-user", "remote-user", "x-authenticated-user", "x-auth-request-user"];
+pub const CLIENT_IDENTITY_HEADERS: &[&str] = &[
+    "x-mfa-user",
+    "x-forwarded-user",
+    "x-remote-user",
+    "remote-user",
+    "x-authenticated-user",
+    "x-auth-request-user",
+];
 
 /// The proxy service.
 pub struct Gateway {
@@ -79,7 +85,10 @@ impl Gateway {
                 }
             }
         }
-        ctx.session = SessionCookies::from_headers(headers.iter().copied(), &state.config.site.session_cookies);
+        ctx.session = SessionCookies::from_headers(
+            headers.iter().copied(),
+            &state.config.site.session_cookies,
+        );
         if !ctx.session.is_empty() {
             ctx.bound = match route {
                 Route::Public => None,
@@ -92,7 +101,8 @@ impl Gateway {
             };
             ctx.strip_session = ctx.bound.is_none();
         }
-        ctx.rewrite_cookies = gateway_cookie || ctx.strip_session || headers.len() > 1 || unreadable;
+        ctx.rewrite_cookies =
+            gateway_cookie || ctx.strip_session || headers.len() > 1 || unreadable;
     }
 
     async fn serve_portal(&self, session: &mut Session) -> Result<()> {
@@ -113,8 +123,13 @@ impl Gateway {
         } else {
             let req = session.req_header();
             let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
-            let is_form = header("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
-            let form = if body.is_empty() || !is_form { Some(Vec::new()) } else { portal::parse_form(&body) };
+            let is_form =
+                header("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
+            let form = if body.is_empty() || !is_form {
+                Some(Vec::new())
+            } else {
+                portal::parse_form(&body)
+            };
             match form {
                 None => portal::message(state, Message::bad_request()),
                 Some(form) => {
@@ -156,7 +171,11 @@ impl ProxyHttp for Gateway {
         self.inspect_request(session.req_header(), route, ctx);
         if route == Route::Login {
             let login = &self.state.config.site.login;
-            let form = session.req_header().headers.get("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
+            let form = session
+                .req_header()
+                .headers
+                .get("content-type")
+                .is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
             ctx.login = Some(if form {
                 FormFieldExtractor::new(&login.username_field, login.max_body_bytes)
             } else {
@@ -166,7 +185,11 @@ impl ProxyHttp for Gateway {
         Ok(false)
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut Self::CTX) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut Self::CTX,
+    ) -> Result<Box<HttpPeer>> {
         let up = &self.state.config.upstream;
         let mut peer = HttpPeer::new(up.address.as_str(), up.tls, up.sni.clone());
         peer.options.connection_timeout = Some(up.connect_timeout);
@@ -193,9 +216,11 @@ impl ProxyHttp for Gateway {
             } else {
                 let (headers, _) = cookie_headers(upstream_request);
                 let session_names = &state.config.site.session_cookies;
+                let is_session = |name: &str| session_names.iter().any(|n| n == name);
                 filter_cookie_header(headers, |p| {
-                    !state.cookie_names.is_gateway_cookie(p.name)
-                        && !(ctx.strip_session && session_names.iter().any(|n| n == p.name))
+                    let drop = state.cookie_names.is_gateway_cookie(p.name)
+                        || (ctx.strip_session && is_session(p.name));
+                    !drop
                 })
             };
             upstream_request.remove_header("cookie");
@@ -203,15 +228,26 @@ impl ProxyHttp for Gateway {
                 upstream_request.insert_header("cookie", value)?;
             }
         }
-        let client_ip = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip().to_string());
+        let client_ip = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip().to_string());
         if let Some(ip) = client_ip {
-            let forwarded = match upstream_request.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            let forwarded = match upstream_request
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+            {
                 Some(prior) if !prior.trim().is_empty() => format!("{prior}, {ip}"),
                 _ => ip,
             };
             upstream_request.insert_header("x-forwarded-for", forwarded)?;
         }
-        let proto = if self.state.config.listen.tls.is_some() { "https" } else { "http" };
+        let proto = if self.state.config.listen.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         upstream_request.insert_header("x-forwarded-proto", proto)?;
         Ok(())
     }
@@ -239,11 +275,20 @@ impl ProxyHttp for Gateway {
         ctx: &mut Self::CTX,
     ) -> Result<()> {
         match ctx.route {
-            Some(Route::Login) => self.on_login_response(session, upstream_response, ctx).await,
+            Some(Route::Login) => {
+                self.on_login_response(session, upstream_response, ctx)
+                    .await
+            }
             Some(Route::Logout { forget_device }) => {
-                upstream_response.append_header("set-cookie", clear_cookie(&self.state, &self.state.cookie_names.binding))?;
+                upstream_response.append_header(
+                    "set-cookie",
+                    clear_cookie(&self.state, &self.state.cookie_names.binding),
+                )?;
                 if forget_device {
-                    upstream_response.append_header("set-cookie", clear_cookie(&self.state, &self.state.cookie_names.trust))?;
+                    upstream_response.append_header(
+                        "set-cookie",
+                        clear_cookie(&self.state, &self.state.cookie_names.trust),
+                    )?;
                 }
                 Ok(())
             }
@@ -264,7 +309,12 @@ impl ProxyHttp for Gateway {
         Ok(None)
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut Self::CTX) -> FailToProxy {
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        _ctx: &mut Self::CTX,
+    ) -> FailToProxy {
         let (code, msg) = match e.esource() {
             ErrorSource::Upstream => (502, Message::upstream_down()),
             ErrorSource::Downstream => (0, Message::bad_request()),
@@ -277,7 +327,10 @@ impl ProxyHttp for Gateway {
                 tracing::debug!(error = %write_err, "could not write error page");
             }
         }
-        FailToProxy { error_code: code, can_reuse_downstream: false }
+        FailToProxy {
+            error_code: code,
+            can_reuse_downstream: false,
+        }
     }
 }
 
@@ -295,10 +348,22 @@ impl Gateway {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
-        let location = resp.headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = resp
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let cookie_refs: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
-        let view = LoginResponse { status: resp.status.as_u16(), location: location.as_deref(), set_cookies: &cookie_refs };
-        if !is_login_success(&state.config.site.login.success, &state.config.site.session_cookies, &view) {
+        let view = LoginResponse {
+            status: resp.status.as_u16(),
+            location: location.as_deref(),
+            set_cookies: &cookie_refs,
+        };
+        if !is_login_success(
+            &state.config.site.login.success,
+            &state.config.site.session_cookies,
+            &view,
+        ) {
             return self.rebind_rotated_session(resp, ctx);
         }
         let user = match ctx.login.take() {
@@ -306,12 +371,35 @@ impl Gateway {
             Some(_) => Err(ExtractError::Malformed),
             None => Err(ExtractError::Missing),
         };
-        let host = session.req_header().headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let own_hosts = [host.as_str(), state.config.upstream.address.as_str(), state.config.upstream.sni.as_str()];
-        let upstream = SuccessfulLogin { set_cookies: cookie_refs.clone(), location: location.as_deref() };
-        let decision = decide(state, user, &upstream, &ctx.session, ctx.trust_cookie.as_deref(), &own_hosts).await;
+        let host = session
+            .req_header()
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let own_hosts = [
+            host.as_str(),
+            state.config.upstream.address.as_str(),
+            state.config.upstream.sni.as_str(),
+        ];
+        let upstream = SuccessfulLogin {
+            set_cookies: cookie_refs.clone(),
+            location: location.as_deref(),
+        };
+        let decision = decide(
+            state,
+            user,
+            &upstream,
+            &ctx.session,
+            ctx.trust_cookie.as_deref(),
+            &own_hosts,
+        )
+        .await;
         match decision {
-            LoginDecision::Pass { add_set_cookies, .. } => {
+            LoginDecision::Pass {
+                add_set_cookies, ..
+            } => {
                 for c in add_set_cookies {
                     resp.append_header("set-cookie", c)?;
                 }
@@ -326,15 +414,26 @@ impl Gateway {
 
     /// A bound session whose upstream cookie changed gets a binding for the new value.
     fn rebind_rotated_session(&self, resp: &mut ResponseHeader, ctx: &RequestCtx) -> Result<()> {
-        let Some(bound) = ctx.bound.as_ref() else { return Ok(()) };
+        let Some(bound) = ctx.bound.as_ref() else {
+            return Ok(());
+        };
         if !resp.headers.contains_key("set-cookie") {
             return Ok(());
         }
         let state = &self.state;
-        let set_cookies: Vec<&str> = resp.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+        let set_cookies: Vec<&str> = resp
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         let now = state.now();
-        if let Some(after) = ctx.session.after_response(&set_cookies, &state.config.site.session_cookies, now) {
-            let cookie = binding_set_cookie(state, &after, &bound.user, bound.epoch, bound.expires, now);
+        if let Some(after) =
+            ctx.session
+                .after_response(&set_cookies, &state.config.site.session_cookies, now)
+        {
+            let cookie =
+                binding_set_cookie(state, &after, &bound.user, bound.epoch, bound.expires, now);
             resp.append_header("set-cookie", cookie)?;
         }
         Ok(())

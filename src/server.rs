@@ -30,29 +30,51 @@ pub enum StartError {
     Pages(String),
     #[error("listen: {0}")]
     Listen(String),
+    #[error("mfa.methods: {0}")]
+    Methods(String),
 }
 
 /// Opens the stores and builds the shared state. Must run inside a tokio runtime that stays
 /// alive for the whole process (store connections belong to it).
 pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
-    let new_cipher =
-        || SecretCipher::new(&config.keys.secret_keys).map_err(|e| StartError::SecretKeys(e.to_string()));
+    // Refuse rather than silently offer fewer methods than the config promises.
+    if let Some(m) = config
+        .mfa
+        .methods
+        .iter()
+        .find(|m| **m != crate::config::Method::App)
+    {
+        return Err(StartError::Methods(format!(
+            "{m:?} codes are not served by this build yet; use [app] (email and text arrive with the roster-backed pages)"
+        )));
+    }
+    let new_cipher = || {
+        SecretCipher::new(&config.keys.secret_keys)
+            .map_err(|e| StartError::SecretKeys(e.to_string()))
+    };
     let cipher = new_cipher()?;
     let durable: Arc<dyn DurableStore> = match &config.storage.durable {
         DurableChoice::Sqlite { path } => Arc::new(
-            SqliteStore::open(path, new_cipher()?).await.map_err(|e| StartError::Durable(e.to_string()))?,
+            SqliteStore::open(path, new_cipher()?)
+                .await
+                .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
         DurableChoice::Postgres { .. } => {
-            return Err(StartError::Durable("PostgreSQL support is not built yet; use sqlite".into()))
+            return Err(StartError::Durable(
+                "PostgreSQL support is not built yet; use sqlite".into(),
+            ))
         }
     };
     let ephemeral: Arc<dyn EphemeralStore> = match &config.storage.ephemeral {
         EphemeralChoice::Memory => Arc::new(MemoryStore::new(1_000_000)),
         EphemeralChoice::Redis { .. } => {
-            return Err(StartError::Ephemeral("Redis support is not built yet; use memory".into()))
+            return Err(StartError::Ephemeral(
+                "Redis support is not built yet; use memory".into(),
+            ))
         }
     };
-    let pages = Pages::new(&config.branding, config.static_dir.as_deref()).map_err(|e| StartError::Pages(e.to_string()))?;
+    let pages = Pages::new(&config.branding, config.static_dir.as_deref())
+        .map_err(|e| StartError::Pages(e.to_string()))?;
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
     Ok(Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
@@ -75,8 +97,14 @@ fn server_conf(config: &Config) -> ServerConf {
         threads: config.threads,
         upstream_keepalive_pool_size: config.upstream.keepalive_pool_size,
         // One pid file / upgrade socket per listening port, so several gateways can share a host.
-        pid_file: tmp.join(format!("mfa-gateway-{port}.pid")).display().to_string(),
-        upgrade_sock: tmp.join(format!("mfa-gateway-{port}-upgrade.sock")).display().to_string(),
+        pid_file: tmp
+            .join(format!("mfa-gateway-{port}.pid"))
+            .display()
+            .to_string(),
+        upgrade_sock: tmp
+            .join(format!("mfa-gateway-{port}-upgrade.sock"))
+            .display()
+            .to_string(),
         grace_period_seconds: Some(1),
         graceful_shutdown_timeout_seconds: Some(10),
         ..ServerConf::default()
@@ -86,14 +114,21 @@ fn server_conf(config: &Config) -> ServerConf {
 /// Runs the gateway until SIGTERM (graceful) or SIGINT. Never returns.
 pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallible, StartError> {
     let config = state.config.clone();
-    let opt = Opt { upgrade, ..Opt::default() };
+    let opt = Opt {
+        upgrade,
+        ..Opt::default()
+    };
     let mut server = Server::new_with_opt_and_conf(opt, server_conf(&config));
     server.bootstrap();
     let mut service = pingora::proxy::http_proxy_service(&server.configuration, Gateway { state });
     let addr = config.listen.address.to_string();
     match &config.listen.tls {
         Some(tls) => service
-            .add_tls(&addr, &tls.cert_file.display().to_string(), &tls.key_file.display().to_string())
+            .add_tls(
+                &addr,
+                &tls.cert_file.display().to_string(),
+                &tls.key_file.display().to_string(),
+            )
             .map_err(|e| StartError::Listen(e.to_string()))?,
         None => service.add_tcp(&addr),
     }

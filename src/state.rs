@@ -24,7 +24,11 @@ impl CookieNames {
     /// Names from the configured stem; `secure` adds the `__Host-` prefix.
     pub fn new(stem: &str, secure: bool) -> Self {
         let prefix = if secure { "__Host-" } else { "" };
-        let base = [format!("{stem}_trust"), format!("{stem}_bind"), format!("{stem}_pending")];
+        let base = [
+            format!("{stem}_trust"),
+            format!("{stem}_bind"),
+            format!("{stem}_pending"),
+        ];
         let mut all: Vec<String> = base.to_vec();
         all.extend(base.iter().map(|b| format!("__Host-{b}")));
         CookieNames {
@@ -64,12 +68,22 @@ impl AppState {
     /// The trust period the member gets: their choice, capped by the longest one still offered
     /// (ops may shorten the list after members enrolled).
     pub fn effective_trust_period(&self, chosen_secs: u64) -> Duration {
-        let longest = self.config.mfa.trust_periods.iter().max().copied().unwrap_or(self.config.mfa.default_trust_period);
+        let longest = self
+            .config
+            .mfa
+            .trust_periods
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(self.config.mfa.default_trust_period);
         Duration::from_secs(chosen_secs).min(longest)
     }
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -30,7 +30,9 @@ pub struct DurationError {
 /// first without spaces (`1h30m`, `1m30s`). A bare number is refused: without a unit nobody can
 /// tell whether `300` meant seconds or minutes.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    let error = || DurationError { input: text.to_string() };
+    let error = || DurationError {
+        input: text.to_string(),
+    };
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(error());
@@ -47,9 +49,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         }
         let (digits, after_digits) = rest.split_at(digits_len);
         let amount: u128 = digits.parse().map_err(|_| error())?;
-        let unit_len = after_digits.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit_len = after_digits
+            .bytes()
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
         let (unit, after_unit) = after_digits.split_at(unit_len);
-        let unit_index = UNITS.iter().position(|(name, _)| *name == unit).ok_or_else(error)?;
+        let unit_index = UNITS
+            .iter()
+            .position(|(name, _)| *name == unit)
+            .ok_or_else(error)?;
         if last_unit.is_some_and(|previous| unit_index <= previous) {
             return Err(error());
         }
@@ -75,7 +83,7 @@ pub fn format_duration(duration: Duration) -> String {
         return "0s".to_string();
     }
     let day_ms = UNITS[0].1;
-    if remaining % day_ms == 0 && remaining != day_ms {
+    if remaining.is_multiple_of(day_ms) && remaining != day_ms {
         return format!("{}d", remaining / day_ms);
     }
     let mut text = String::new();
@@ -108,7 +116,10 @@ pub fn describe_duration(duration: Duration) -> String {
         let (amount, after) = rest.split_at(digits_len);
         let unit_len = after.bytes().take_while(u8::is_ascii_alphabetic).count();
         let (unit, next) = after.split_at(unit_len);
-        let word = WORDS.iter().find(|(short, _)| *short == unit).map_or(unit, |(_, word)| word);
+        let word = WORDS
+            .iter()
+            .find(|(short, _)| *short == unit)
+            .map_or(unit, |(_, word)| word);
         let plural = if amount == "1" { "" } else { "s" };
         parts.push(format!("{amount} {word}{plural}"));
         rest = next;
@@ -141,7 +152,9 @@ mod tests {
 
     #[test]
     fn refuses_malformed_text() {
-        for bad in ["", "45x", "300", "m", "5 m", "1.5h", "30m1h", "5m5m", "-5s", "5mm", "1h 30m", "5M"] {
+        for bad in [
+            "", "45x", "300", "m", "5 m", "1.5h", "30m1h", "5m5m", "-5s", "5mm", "1h 30m", "5M",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -155,7 +168,10 @@ mod tests {
     #[test]
     fn error_quotes_input_and_gives_examples() {
         let message = parse_duration("45x").unwrap_err().to_string();
-        assert_eq!(message, "\"45x\" is not a duration (use e.g. 30s, 5m, 24h, 30d)");
+        assert_eq!(
+            message,
+            "\"45x\" is not a duration (use e.g. 30s, 5m, 24h, 30d)"
+        );
     }
 
     #[test]
@@ -173,9 +189,23 @@ mod tests {
 
     #[test]
     fn format_round_trips_through_parse() {
-        for millis in [1, 999, 1000, 61_000, 3_600_000, 86_400_000, 90_000_000, 2_592_000_000, 86_400_001] {
+        for millis in [
+            1,
+            999,
+            1000,
+            61_000,
+            3_600_000,
+            86_400_000,
+            90_000_000,
+            2_592_000_000,
+            86_400_001,
+        ] {
             let duration = Duration::from_millis(millis);
-            assert_eq!(parse_duration(&format_duration(duration)), Ok(duration), "{millis} ms");
+            assert_eq!(
+                parse_duration(&format_duration(duration)),
+                Ok(duration),
+                "{millis} ms"
+            );
         }
     }
 
@@ -185,6 +215,9 @@ mod tests {
         assert_eq!(describe_duration(Duration::from_secs(30 * DAY)), "30 days");
         assert_eq!(describe_duration(Duration::from_secs(300)), "5 minutes");
         assert_eq!(describe_duration(Duration::from_secs(3600)), "1 hour");
-        assert_eq!(describe_duration(Duration::from_secs(5400)), "1 hour 30 minutes");
+        assert_eq!(
+            describe_duration(Duration::from_secs(5400)),
+            "1 hour 30 minutes"
+        );
     }
 }

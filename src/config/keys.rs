@@ -8,14 +8,16 @@
 //! [`generate_key_file`] / [`ensure_key_file`] create fresh key files (mode 0600) for operators
 //! and for the demo.
 
+mod generate;
+
+pub use generate::{ensure_key_file, generate_key_file, GENERATED_KEY_BYTES};
+
 use std::collections::HashSet;
 use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use super::raw::{RawNamedKey, RawSecret};
 use super::validate::Report;
@@ -25,8 +27,6 @@ use super::NamedKey;
 pub const COOKIE_KEY_MIN_BYTES: usize = 32;
 /// Exact size of a secret-encryption key (AES-256-GCM).
 pub const SECRET_KEY_BYTES: usize = 32;
-/// Size of keys written by [`generate_key_file`]; fits both kinds.
-pub const GENERATED_KEY_BYTES: usize = 32;
 
 /// Looks up an environment variable; injectable so tests need not touch the process environment.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -71,10 +71,18 @@ impl SecretResolver<'_> {
 
     /// Reads a text secret (password, token): trimmed, non-empty. Problems are recorded under
     /// `key` and yield `None`.
-    pub(crate) fn text(&self, report: &mut Report, key: &str, secret: &RawSecret) -> Option<String> {
+    pub(crate) fn text(
+        &self,
+        report: &mut Report,
+        key: &str,
+        secret: &RawSecret,
+    ) -> Option<String> {
         let (file, env) = match secret {
             RawSecret::Inline => {
-                report.error(key, "secrets are never written inline; use {file: PATH} or {env: NAME}");
+                report.error(
+                    key,
+                    "secrets are never written inline; use {file: PATH} or {env: NAME}",
+                );
                 return None;
             }
             RawSecret::Source { file, env } => (file.as_deref(), env.as_deref()),
@@ -83,35 +91,56 @@ impl SecretResolver<'_> {
     }
 
     /// Reads `file:` or `env:` (exactly one), trimmed and non-empty.
-    fn read_source(&self, report: &mut Report, key: &str, file: Option<&str>, env: Option<&str>) -> Option<String> {
+    fn read_source(
+        &self,
+        report: &mut Report,
+        key: &str,
+        file: Option<&str>,
+        env: Option<&str>,
+    ) -> Option<String> {
         match (file, env) {
             (Some(file), None) => {
                 let path = self.path(file);
                 match fs::read_to_string(&path) {
                     Ok(text) if text.trim().is_empty() => {
-                        report.error(format!("{key}.file"), format!("{} is empty", path.display()));
+                        report.error(
+                            format!("{key}.file"),
+                            format!("{} is empty", path.display()),
+                        );
                         None
                     }
                     Ok(text) => Some(text.trim().to_string()),
                     Err(error) => {
-                        report.error(format!("{key}.file"), format!("cannot read {}: {error}", path.display()));
+                        report.error(
+                            format!("{key}.file"),
+                            format!("cannot read {}: {error}", path.display()),
+                        );
                         None
                     }
                 }
             }
             (None, Some(name)) => {
                 if !is_env_name(name) {
-                    report.error(format!("{key}.env"), format!("\"{name}\" is not an environment variable name"));
+                    report.error(
+                        format!("{key}.env"),
+                        format!("\"{name}\" is not an environment variable name"),
+                    );
                     return None;
                 }
                 match (self.env)(name) {
                     Some(value) if !value.trim().is_empty() => Some(value.trim().to_string()),
                     Some(_) => {
-                        report.error(format!("{key}.env"), format!("environment variable {name} is empty"));
+                        report.error(
+                            format!("{key}.env"),
+                            format!("environment variable {name} is empty"),
+                        );
                         None
                     }
                     None => {
-                        report.error(format!("{key}.env"), format!("environment variable {name} is not set"));
+                        report.error(
+                            format!("{key}.env"),
+                            format!("environment variable {name} is not set"),
+                        );
                         None
                     }
                 }
@@ -129,37 +158,66 @@ impl SecretResolver<'_> {
 
     /// Loads a key list (`keys.cookie`, `keys.secret`): at least one key, ids unique and
     /// well-formed, every key base64 of the right size. The first key is the current one.
-    pub(crate) fn key_list(&self, report: &mut Report, key: &str, entries: &[RawNamedKey], kind: KeyKind) -> Vec<NamedKey> {
+    pub(crate) fn key_list(
+        &self,
+        report: &mut Report,
+        key: &str,
+        entries: &[RawNamedKey],
+        kind: KeyKind,
+    ) -> Vec<NamedKey> {
         if entries.is_empty() {
-            report.error(key, "list at least one key, e.g. [{id: k1, file: keys/k1.key}]");
+            report.error(
+                key,
+                "list at least one key, e.g. [{id: k1, file: keys/k1.key}]",
+            );
         }
         let mut seen_ids = HashSet::new();
         let mut keys = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             let entry_key = format!("{key}[{index}]");
             if !is_key_id(&entry.id) {
-                report.error(format!("{entry_key}.id"), format!("\"{}\" is not a key id (1-16 of A-Z a-z 0-9 _ -)", entry.id));
+                report.error(
+                    format!("{entry_key}.id"),
+                    format!("\"{}\" is not a key id (1-16 of A-Z a-z 0-9 _ -)", entry.id),
+                );
             } else if !seen_ids.insert(entry.id.as_str()) {
-                report.error(format!("{entry_key}.id"), format!("key id \"{}\" is used twice", entry.id));
+                report.error(
+                    format!("{entry_key}.id"),
+                    format!("key id \"{}\" is used twice", entry.id),
+                );
             }
-            let Some(encoded) = self.read_source(report, &entry_key, entry.file.as_deref(), entry.env.as_deref()) else {
+            let Some(encoded) = self.read_source(
+                report,
+                &entry_key,
+                entry.file.as_deref(),
+                entry.env.as_deref(),
+            ) else {
                 continue;
             };
             let origin = match &entry.file {
                 Some(file) => format!("key file {}", self.path(file).display()),
-                None => format!("environment variable {}", entry.env.as_deref().unwrap_or_default()),
+                None => format!(
+                    "environment variable {}",
+                    entry.env.as_deref().unwrap_or_default()
+                ),
             };
             // The decoder's own error quotes offending bytes, which are key material: say only
             // that the value is not base64.
             let Ok(bytes) = STANDARD.decode(encoded.as_bytes()) else {
-                report.error(&entry_key, format!("{origin} does not hold standard base64"));
+                report.error(
+                    &entry_key,
+                    format!("{origin} does not hold standard base64"),
+                );
                 continue;
             };
             if let Some(problem) = kind.size_problem(bytes.len()) {
                 report.error(&entry_key, format!("{origin}: {problem}"));
                 continue;
             }
-            keys.push(NamedKey { id: entry.id.clone(), bytes });
+            keys.push(NamedKey {
+                id: entry.id.clone(),
+                bytes,
+            });
         }
         keys
     }
@@ -167,63 +225,19 @@ impl SecretResolver<'_> {
 
 /// Key ids appear inside cookie values, so they are short and use a cookie-safe alphabet.
 fn is_key_id(id: &str) -> bool {
-    (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=16).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, the portable shell variable name.
 fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// Writes [`GENERATED_KEY_BYTES`] random bytes (ring's `SystemRandom`) as base64 to `path` with
-/// mode 0600, creating parent directories (mode 0700). Refuses to overwrite an existing file:
-/// replacing a key silently would invalidate every cookie or make stored secrets unreadable.
-pub fn generate_key_file(path: &Path) -> io::Result<()> {
-    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(parent)?;
-    }
-    let mut bytes = [0u8; GENERATED_KEY_BYTES];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| io::Error::other("the system random number generator failed"))?;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|error| {
-        if error.kind() == io::ErrorKind::AlreadyExists {
-            io::Error::new(error.kind(), format!("{} already exists; refusing to overwrite a key", path.display()))
-        } else {
-            error
-        }
-    })?;
-    let written = file
-        .write_all(format!("{}\n", STANDARD.encode(bytes)).as_bytes())
-        .and_then(|()| file.sync_all());
-    if let Err(error) = written {
-        // A truncated key file would later fail to load with a confusing size error.
-        let _ = fs::remove_file(path);
-        return Err(error);
-    }
-    Ok(())
-}
-
-/// Creates a key file with [`generate_key_file`] only when nothing exists at `path` yet (the
-/// demo calls this on every start). Losing a creation race to another process is fine.
-pub fn ensure_key_file(path: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(path).is_ok() {
-        return Ok(());
-    }
-    match generate_key_file(path) {
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        other => other,
-    }
 }
 
 #[cfg(test)]
@@ -235,33 +249,19 @@ mod tests {
     }
 
     fn entry(id: &str, file: Option<&str>, env: Option<&str>) -> RawNamedKey {
-        RawNamedKey { id: id.into(), file: file.map(Into::into), env: env.map(Into::into) }
+        RawNamedKey {
+            id: id.into(),
+            file: file.map(Into::into),
+            env: env.map(Into::into),
+        }
     }
 
     fn write_key(dir: &Path, name: &str, len: usize) {
-        fs::write(dir.join(name), format!("  {}\n", STANDARD.encode(vec![7u8; len]))).unwrap();
-    }
-
-    #[test]
-    fn generated_files_are_private_base64_keys_and_never_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/keys/k1.key");
-        generate_key_file(&path).unwrap();
-        let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(STANDARD.decode(text.trim()).unwrap().len(), GENERATED_KEY_BYTES);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-        let error = generate_key_file(&path).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
-        assert_eq!(fs::read_to_string(&path).unwrap(), text);
-        ensure_key_file(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), text, "ensure must keep an existing key");
-        let other = dir.path().join("other.key");
-        ensure_key_file(&other).unwrap();
-        assert_ne!(fs::read_to_string(&other).unwrap(), text, "two generated keys must differ");
+        fs::write(
+            dir.join(name),
+            format!("  {}\n", STANDARD.encode(vec![7u8; len])),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -269,12 +269,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_key(dir.path(), "k2.key", 48);
         let env = |name: &str| (name == "K1").then(|| STANDARD.encode([1u8; 32]));
-        let resolver = SecretResolver { base_dir: dir.path(), env: &env };
+        let resolver = SecretResolver {
+            base_dir: dir.path(),
+            env: &env,
+        };
         let mut report = Report::default();
-        let entries = [entry("k2", Some("k2.key"), None), entry("k1", None, Some("K1"))];
+        let entries = [
+            entry("k2", Some("k2.key"), None),
+            entry("k1", None, Some("K1")),
+        ];
         let keys = resolver.key_list(&mut report, "keys.cookie", &entries, KeyKind::Cookie);
         assert!(report.is_empty(), "{:?}", report);
-        assert_eq!(keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["k2", "k1"]);
+        assert_eq!(
+            keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            ["k2", "k1"]
+        );
         assert_eq!(keys[0].bytes.len(), 48);
         assert_eq!(keys[1].bytes, vec![1u8; 32]);
     }
@@ -285,7 +294,10 @@ mod tests {
         write_key(dir.path(), "short.key", 16);
         write_key(dir.path(), "long.key", 48);
         fs::write(dir.path().join("junk.key"), "not*base64!").unwrap();
-        let resolver = SecretResolver { base_dir: dir.path(), env: &no_env };
+        let resolver = SecretResolver {
+            base_dir: dir.path(),
+            env: &no_env,
+        };
         let mut report = Report::default();
         let entries = [
             entry("k1", Some("short.key"), None),
@@ -295,7 +307,12 @@ mod tests {
             entry("k5", Some("absent.key"), None),
             entry("k6", Some("long.key"), Some("ALSO")),
         ];
-        let keys = resolver.key_list(&mut report, "keys.secret", &entries, KeyKind::SecretEncryption);
+        let keys = resolver.key_list(
+            &mut report,
+            "keys.secret",
+            &entries,
+            KeyKind::SecretEncryption,
+        );
         assert!(keys.is_empty());
         let text = report.to_string();
         for expected in [
@@ -317,22 +334,43 @@ mod tests {
 
     #[test]
     fn empty_key_list_is_an_error() {
-        let resolver = SecretResolver { base_dir: Path::new("."), env: &no_env };
+        let resolver = SecretResolver {
+            base_dir: Path::new("."),
+            env: &no_env,
+        };
         let mut report = Report::default();
         resolver.key_list(&mut report, "keys.cookie", &[], KeyKind::Cookie);
-        assert!(report.to_string().starts_with("keys.cookie: list at least one key"));
+        assert!(report
+            .to_string()
+            .starts_with("keys.cookie: list at least one key"));
     }
 
     #[test]
     fn text_secrets_refuse_inline_values() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("pw"), "s3cret\n").unwrap();
-        let resolver = SecretResolver { base_dir: dir.path(), env: &no_env };
+        let resolver = SecretResolver {
+            base_dir: dir.path(),
+            env: &no_env,
+        };
         let mut report = Report::default();
-        let from_file = RawSecret::Source { file: Some("pw".into()), env: None };
-        assert_eq!(resolver.text(&mut report, "email.smtp.password", &from_file).as_deref(), Some("s3cret"));
+        let from_file = RawSecret::Source {
+            file: Some("pw".into()),
+            env: None,
+        };
+        assert_eq!(
+            resolver
+                .text(&mut report, "email.smtp.password", &from_file)
+                .as_deref(),
+            Some("s3cret")
+        );
         assert!(report.is_empty());
-        assert_eq!(resolver.text(&mut report, "email.smtp.password", &RawSecret::Inline), None);
-        assert!(report.to_string().starts_with("email.smtp.password: secrets are never written inline"));
+        assert_eq!(
+            resolver.text(&mut report, "email.smtp.password", &RawSecret::Inline),
+            None
+        );
+        assert!(report
+            .to_string()
+            .starts_with("email.smtp.password: secrets are never written inline"));
     }
 }

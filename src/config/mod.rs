@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use validate::{key_file_paths, load_str_with_env, ConfigError};
 pub use validate::{load_file, load_str, ConfigErrors};
 
 /// Whether the gateway runs for real members or as the local demo.
@@ -211,7 +212,12 @@ pub struct NamedKey {
 impl std::fmt::Debug for NamedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Key bytes never reach logs or debug output.
-        write!(f, "NamedKey {{ id: {:?}, bytes: <{} bytes redacted> }}", self.id, self.bytes.len())
+        write!(
+            f,
+            "NamedKey {{ id: {:?}, bytes: <{} bytes redacted> }}",
+            self.id,
+            self.bytes.len()
+        )
     }
 }
 
@@ -263,7 +269,7 @@ pub enum RosterSource {
     /// A local YAML or CSV file (by extension) of login id, name, email, mobile phone.
     File { path: PathBuf },
     /// RESO Web API `Member` resource.
-    Reso(ResoConfig),
+    Reso(Box<ResoConfig>),
 }
 
 /// RESO Web API access.
@@ -282,15 +288,26 @@ pub struct ResoConfig {
 /// How the gateway authenticates to the RESO API.
 #[derive(Clone)]
 pub enum ResoAuth {
-    Bearer { token: String },
-    ClientCredentials { token_url: String, client_id: String, client_secret: String, scope: Option<String> },
+    Bearer {
+        token: String,
+    },
+    ClientCredentials {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        scope: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for ResoAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ResoAuth::Bearer { .. } => write!(f, "Bearer(<redacted>)"),
-            ResoAuth::ClientCredentials { token_url, client_id, .. } => {
+            ResoAuth::ClientCredentials {
+                token_url,
+                client_id,
+                ..
+            } => {
                 write!(f, "ClientCredentials {{ token_url: {token_url:?}, client_id: {client_id:?}, secret: <redacted> }}")
             }
         }
@@ -356,9 +373,16 @@ pub struct SmsConfig {
 #[derive(Clone)]
 pub enum SmsProvider {
     /// Twilio-compatible Messages API.
-    Twilio { base_url: String, account_sid: String, auth_token: String },
+    Twilio {
+        base_url: String,
+        account_sid: String,
+        auth_token: String,
+    },
     /// Generic JSON webhook: POST `{"to","from","body"}` with an optional bearer token.
-    Webhook { url: String, bearer_token: Option<String> },
+    Webhook {
+        url: String,
+        bearer_token: Option<String>,
+    },
     /// Writes messages to a folder; refused outside demo mode.
     Outbox { dir: PathBuf },
 }
@@ -366,7 +390,11 @@ pub enum SmsProvider {
 impl std::fmt::Debug for SmsProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SmsProvider::Twilio { base_url, account_sid, .. } => {
+            SmsProvider::Twilio {
+                base_url,
+                account_sid,
+                ..
+            } => {
                 write!(f, "Twilio {{ base_url: {base_url:?}, account_sid: {account_sid:?}, auth_token: <redacted> }}")
             }
             SmsProvider::Webhook { url, .. } => write!(f, "Webhook {{ url: {url:?} }}"),

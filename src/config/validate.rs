@@ -8,9 +8,12 @@
 //! the error types and the top-level keys.
 
 mod checks;
+mod delivery;
+mod network;
 mod policy;
 mod services;
 mod site;
+mod storage;
 
 use std::fmt;
 use std::fs;
@@ -18,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::keys::{EnvLookup, KeyKind, SecretResolver};
 use super::raw::{RawConfig, RawSecret};
-use super::{Config, CookieConfig, KeyMaterial, ListenConfig, Mode, TlsFiles, UpstreamConfig};
+use super::{Config, KeyMaterial, Mode};
 
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +42,11 @@ pub struct ConfigErrors {
 }
 
 fn lines(errors: &[ConfigError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl ConfigErrors {
@@ -59,7 +66,12 @@ impl ConfigErrors {
     }
 
     fn single(key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigErrors { errors: vec![ConfigError { key: key.into(), message: message.into() }] }
+        ConfigErrors {
+            errors: vec![ConfigError {
+                key: key.into(),
+                message: message.into(),
+            }],
+        }
     }
 }
 
@@ -72,7 +84,10 @@ pub(crate) struct Report {
 impl Report {
     /// Records a problem with `key`.
     pub(crate) fn error(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ConfigError { key: key.into(), message: message.into() });
+        self.errors.push(ConfigError {
+            key: key.into(),
+            message: message.into(),
+        });
     }
 
     /// True while nothing has been recorded.
@@ -109,8 +124,12 @@ impl Context<'_> {
 /// Loads and validates a config file. Relative paths inside it are resolved against the
 /// file's directory; `{env: NAME}` secrets come from the process environment.
 pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
-    let yaml = fs::read_to_string(path)
-        .map_err(|error| ConfigErrors::single(path.display().to_string(), format!("cannot read the config file: {error}")))?;
+    let yaml = fs::read_to_string(path).map_err(|error| {
+        ConfigErrors::single(
+            path.display().to_string(),
+            format!("cannot read the config file: {error}"),
+        )
+    })?;
     let env = |name: &str| std::env::var(name).ok();
     load_named(&yaml, &config_dir(path), &path.display().to_string(), &env)
 }
@@ -124,7 +143,11 @@ pub fn load_str(yaml: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
 
 /// Like [`load_str`] with an explicit environment lookup (tests, embedding), so no process
 /// environment variables need to be set.
-pub fn load_str_with_env(yaml: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
+pub fn load_str_with_env(
+    yaml: &str,
+    base_dir: &Path,
+    env: EnvLookup<'_>,
+) -> Result<Config, ConfigErrors> {
     load_named(yaml, base_dir, "config", env)
 }
 
@@ -133,16 +156,30 @@ pub fn load_str_with_env(yaml: &str, base_dir: &Path, env: EnvLookup<'_>) -> Res
 /// The demo passes each to [`super::keys::ensure_key_file`] before loading; passwords and API
 /// tokens are deliberately not listed because a random value is useless for them.
 pub fn key_file_paths(path: &Path) -> Result<Vec<PathBuf>, ConfigErrors> {
-    let yaml = fs::read_to_string(path)
-        .map_err(|error| ConfigErrors::single(path.display().to_string(), format!("cannot read the config file: {error}")))?;
+    let yaml = fs::read_to_string(path).map_err(|error| {
+        ConfigErrors::single(
+            path.display().to_string(),
+            format!("cannot read the config file: {error}"),
+        )
+    })?;
     let raw = parse(&yaml, &path.display().to_string())?;
     let base_dir = absolute(&config_dir(path));
-    let list_files = raw.keys.cookie.iter().chain(&raw.keys.secret).filter_map(|key| key.file.as_deref());
+    let list_files = raw
+        .keys
+        .cookie
+        .iter()
+        .chain(&raw.keys.secret)
+        .filter_map(|key| key.file.as_deref());
     let admin_file = raw.admin.as_ref().and_then(|admin| match &admin.token {
-        Some(RawSecret::Source { file: Some(file), .. }) => Some(file.as_str()),
+        Some(RawSecret::Source {
+            file: Some(file), ..
+        }) => Some(file.as_str()),
         _ => None,
     });
-    Ok(list_files.chain(admin_file).map(|file| base_dir.join(file)).collect())
+    Ok(list_files
+        .chain(admin_file)
+        .map(|file| base_dir.join(file))
+        .collect())
 }
 
 /// The directory relative paths in `path` are resolved against.
@@ -165,19 +202,29 @@ fn parse(yaml: &str, source_name: &str) -> Result<RawConfig, ConfigErrors> {
     serde_yaml::from_str(yaml).map_err(|error| ConfigErrors::single(source_name, error.to_string()))
 }
 
-fn load_named(yaml: &str, base_dir: &Path, source_name: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
+fn load_named(
+    yaml: &str,
+    base_dir: &Path,
+    source_name: &str,
+    env: EnvLookup<'_>,
+) -> Result<Config, ConfigErrors> {
     let raw = parse(yaml, source_name)?;
     let base_dir = absolute(base_dir);
     let mut context = Context {
         report: Report::default(),
-        resolver: SecretResolver { base_dir: &base_dir, env },
+        resolver: SecretResolver {
+            base_dir: &base_dir,
+            env,
+        },
         mode: Mode::Production,
     };
     let config = build(&mut context, &raw);
     if context.report.is_empty() {
         Ok(config)
     } else {
-        Err(ConfigErrors { errors: context.report.errors })
+        Err(ConfigErrors {
+            errors: context.report.errors,
+        })
     }
 }
 
@@ -189,24 +236,39 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         None | Some("production") => Mode::Production,
         Some("demo") => Mode::Demo,
         Some(other) => {
-            context.report.error("mode", format!("\"{other}\" is not a mode (production or demo)"));
-            Mode::Production
+            context.report.error(
+                "mode",
+                format!("\"{other}\" is not a mode (production or demo)"),
+            );
+            // Checking the rest as a demo avoids a cascade of production-only complaints that
+            // may not apply once the mode is fixed; the load fails on this error anyway.
+            Mode::Demo
         }
     };
-    let listen = listen(context, raw);
+    let listen = network::listen(context, raw);
     let threads = raw.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |count| count.get()).min(MAX_THREADS)
+        std::thread::available_parallelism()
+            .map_or(1, |count| count.get())
+            .min(MAX_THREADS)
     });
     if !(1..=MAX_THREADS).contains(&threads) {
-        context.report.error("threads", format!("{threads} is out of range: use 1 to {MAX_THREADS}"));
+        context.report.error(
+            "threads",
+            format!("{threads} is out of range: use 1 to {MAX_THREADS}"),
+        );
     }
-    let upstream = upstream(context, raw, &listen);
-    let cookies = cookies(context, raw, &listen);
+    let upstream = network::upstream(context, raw, &listen);
+    let cookies = network::cookies(context, raw, &listen);
     let site = site::site(context, &raw.site, &cookies);
     let mfa = policy::mfa(context, &raw.mfa);
-    let storage = services::storage(context, &raw.storage);
+    let storage = storage::storage(context, &raw.storage);
     let keys = KeyMaterial {
-        cookie_keys: context.resolver.key_list(&mut context.report, "keys.cookie", &raw.keys.cookie, KeyKind::Cookie),
+        cookie_keys: context.resolver.key_list(
+            &mut context.report,
+            "keys.cookie",
+            &raw.keys.cookie,
+            KeyKind::Cookie,
+        ),
         secret_keys: context.resolver.key_list(
             &mut context.report,
             "keys.secret",
@@ -216,14 +278,23 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
     };
     let branding = services::branding(context, &raw.branding);
     let roster = services::roster(context, raw.roster.as_ref());
-    let email = raw.email.as_ref().map(|email| services::email(context, email, &branding.name));
-    let sms = raw.sms.as_ref().map(|sms| services::sms(context, sms));
+    let email = raw
+        .email
+        .as_ref()
+        .map(|email| delivery::email(context, email, &branding.name));
+    let sms = raw.sms.as_ref().map(|sms| delivery::sms(context, sms));
     policy::methods_have_services(context, &mfa.methods, &email, &sms, &roster);
-    let admin = raw.admin.as_ref().map(|admin| services::admin(context, admin, &listen));
+    let admin = raw
+        .admin
+        .as_ref()
+        .map(|admin| services::admin(context, admin, &listen));
     let static_dir = raw.static_dir.as_ref().map(|dir| {
         let path = context.resolver.path(dir);
         if !path.is_dir() {
-            context.report.error("static_dir", format!("{} is not a directory", path.display()));
+            context.report.error(
+                "static_dir",
+                format!("{} is not a directory", path.display()),
+            );
         }
         path
     });
@@ -245,95 +316,4 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         admin,
         static_dir,
     }
-}
-
-fn listen(context: &mut Context, raw: &RawConfig) -> ListenConfig {
-    let address = checks::socket_addr(&mut context.report, "listen.address", &raw.listen.address);
-    let tls = raw.listen.tls.as_ref().map(|tls| TlsFiles {
-        cert_file: existing_file(context, "listen.tls.cert_file", &tls.cert_file),
-        key_file: existing_file(context, "listen.tls.key_file", &tls.key_file),
-    });
-    ListenConfig { address, tls }
-}
-
-/// Resolves a path that must name an existing file now (TLS material is needed at start-up).
-fn existing_file(context: &mut Context, key: &str, path: &str) -> PathBuf {
-    let resolved = context.resolver.path(path);
-    if !resolved.is_file() {
-        context.report.error(key, format!("{} does not exist or is not a file", resolved.display()));
-    }
-    resolved
-}
-
-fn upstream(context: &mut Context, raw: &RawConfig, listen: &ListenConfig) -> UpstreamConfig {
-    let section = &raw.upstream;
-    let report = &mut context.report;
-    let host = checks::host_port(report, "upstream.address", &section.address);
-    if section.address.parse().ok() == Some(listen.address) {
-        report.error("upstream.address", "is the gateway's own listen.address; requests would loop");
-    }
-    let tls = section.tls.unwrap_or(false);
-    let sni = match (&section.sni, tls) {
-        (Some(_), false) => {
-            report.error("upstream.sni", "only used with upstream.tls: true");
-            String::new()
-        }
-        (Some(sni), true) => checks::non_empty(report, "upstream.sni", sni),
-        (None, true) => host,
-        (None, false) => String::new(),
-    };
-    let timeout_range = (std::time::Duration::from_millis(100), std::time::Duration::from_secs(600));
-    let keepalive_pool_size = section.keepalive_pool_size.unwrap_or(128);
-    if keepalive_pool_size > 10_000 {
-        report.error("upstream.keepalive_pool_size", format!("{keepalive_pool_size} is out of range: use 0 to 10000"));
-    }
-    UpstreamConfig {
-        address: section.address.clone(),
-        tls,
-        sni,
-        verify_cert: section.verify_cert.unwrap_or(true),
-        connect_timeout: checks::duration_between(
-            report,
-            "upstream.connect_timeout",
-            section.connect_timeout.as_ref(),
-            std::time::Duration::from_secs(5),
-            timeout_range,
-        ),
-        read_timeout: checks::duration_between(
-            report,
-            "upstream.read_timeout",
-            section.read_timeout.as_ref(),
-            std::time::Duration::from_secs(60),
-            timeout_range,
-        ),
-        keepalive_pool_size,
-    }
-}
-
-fn cookies(context: &mut Context, raw: &RawConfig, listen: &ListenConfig) -> CookieConfig {
-    let report = &mut context.report;
-    let secure = match raw.cookies.secure.as_deref() {
-        None | Some("auto") => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => {
-            report.error("cookies.secure", format!("\"{other}\" is not auto, true or false"));
-            None
-        }
-    };
-    // Trust and binding cookies are bearer credentials: in production they must never travel
-    // over plain HTTP. `true` covers TLS terminated by a load balancer in front of the gateway.
-    if context.mode == Mode::Production && !secure.unwrap_or(listen.tls.is_some()) {
-        report.error(
-            "cookies.secure",
-            "production needs Secure cookies: configure listen.tls, or set cookies.secure: true when TLS ends in front of the gateway",
-        );
-    }
-    let name_prefix = raw.cookies.name_prefix.clone().unwrap_or_else(|| "mfa".to_string());
-    let prefix_ok = (1..=20).contains(&name_prefix.len())
-        && name_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !prefix_ok {
-        report.error("cookies.name_prefix", format!("\"{name_prefix}\" must be 1-20 of A-Z a-z 0-9 _"));
-    }
-    CookieConfig { secure, name_prefix }
 }

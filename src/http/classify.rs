@@ -64,7 +64,11 @@ impl Classifier {
     pub fn new(site: &SiteConfig) -> Self {
         Classifier {
             login_path: normalize_path(&site.login.path),
-            logout: site.logout.iter().map(|l| (normalize_path(&l.path), l.forget_device)).collect(),
+            logout: site
+                .logout
+                .iter()
+                .map(|l| (normalize_path(&l.path), l.forget_device))
+                .collect(),
             public_prefixes: site.public_paths.iter().map(|p| prefix_form(p)).collect(),
             api_prefixes: site.api_paths.iter().map(|p| prefix_form(p)).collect(),
         }
@@ -85,7 +89,9 @@ impl Classifier {
             return Route::Login;
         }
         if let Some((_, forget)) = self.logout.iter().find(|(p, _)| *p == path) {
-            return Route::Logout { forget_device: *forget };
+            return Route::Logout {
+                forget_device: *forget,
+            };
         }
         if self.public_prefixes.iter().any(|p| has_prefix(&path, p)) {
             return Route::Public;
@@ -123,7 +129,17 @@ mod tests {
 
     #[test]
     fn normalisation_defeats_spelling_tricks() {
-        for p in ["/login", "/LOGIN", "//login", "/./login", "/x/../login", "/login/", "/%6Cogin", "/login;jsessionid=1", "\\login"] {
+        for p in [
+            "/login",
+            "/LOGIN",
+            "//login",
+            "/./login",
+            "/x/../login",
+            "/login/",
+            "/%6Cogin",
+            "/login;jsessionid=1",
+            "\\login",
+        ] {
             assert_eq!(normalize_path(p), "/login", "{p}");
         }
         assert_eq!(normalize_path("/../../"), "/");

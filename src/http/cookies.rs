@@ -35,7 +35,10 @@ where
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(value);
-            Some(CookiePair { name: name.trim(), value })
+            Some(CookiePair {
+                name: name.trim(),
+                value,
+            })
         })
 }
 
@@ -105,7 +108,11 @@ pub fn parse_set_cookie(header: &str, now_unix: i64) -> Option<SetCookieEffect<'
     }
     Some(SetCookieEffect {
         name,
-        value: if deleted { None } else { Some(Cow::Borrowed(value)) },
+        value: if deleted {
+            None
+        } else {
+            Some(Cow::Borrowed(value))
+        },
     })
 }
 
@@ -145,10 +152,22 @@ mod tests {
         assert_eq!(
             pairs,
             vec![
-                CookiePair { name: "a", value: "1" },
-                CookiePair { name: "b", value: "2" },
-                CookiePair { name: "c", value: "3" },
-                CookiePair { name: "d", value: "" },
+                CookiePair {
+                    name: "a",
+                    value: "1"
+                },
+                CookiePair {
+                    name: "b",
+                    value: "2"
+                },
+                CookiePair {
+                    name: "c",
+                    value: "3"
+                },
+                CookiePair {
+                    name: "d",
+                    value: ""
+                },
             ]
         );
     }
@@ -157,7 +176,10 @@ mod tests {
     fn filter_removes_named_pairs_and_merges_headers() {
         let out = filter_cookie_header(["a=1; mfa_bind=x", "b=2"], |p| p.name != "mfa_bind");
         assert_eq!(out.as_deref(), Some("a=1; b=2"));
-        assert_eq!(filter_cookie_header(["mfa_bind=x"], |p| p.name != "mfa_bind"), None);
+        assert_eq!(
+            filter_cookie_header(["mfa_bind=x"], |p| p.name != "mfa_bind"),
+            None
+        );
     }
 
     #[test]
@@ -169,14 +191,25 @@ mod tests {
         assert_eq!(d.value, None);
         let past = parse_set_cookie("SID=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT", 1000).unwrap();
         assert_eq!(past.value, None);
-        let future = parse_set_cookie("SID=x; Expires=Thu, 01 Jan 2099 00:00:00 GMT", 1000).unwrap();
+        let future =
+            parse_set_cookie("SID=x; Expires=Thu, 01 Jan 2099 00:00:00 GMT", 1000).unwrap();
         assert_eq!(future.value.as_deref(), Some("x"));
         assert!(parse_set_cookie("garbage", 0).is_none());
     }
 
     #[test]
     fn gateway_cookie_attributes() {
-        let c = format_set_cookie("__Host-mfa_bind", "v", CookieAttrs { secure: true, max_age: Some(60) });
-        assert_eq!(c, "__Host-mfa_bind=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60");
+        let c = format_set_cookie(
+            "__Host-mfa_bind",
+            "v",
+            CookieAttrs {
+                secure: true,
+                max_age: Some(60),
+            },
+        );
+        assert_eq!(
+            c,
+            "__Host-mfa_bind=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60"
+        );
     }
 }

@@ -82,7 +82,8 @@ impl FormFieldExtractor {
             match (self.state, byte) {
                 (_, b'&') => self.end_field(),
                 (State::Key, b'=') => {
-                    let wanted = decode(&self.key).is_some_and(|k| k.as_bytes() == self.field.as_slice());
+                    let wanted =
+                        decode(&self.key).is_some_and(|k| k.as_bytes() == self.field.as_slice());
                     self.state = State::Value { wanted };
                     self.key.clear();
                 }
@@ -153,7 +154,10 @@ impl FormFieldExtractor {
 
 /// Decodes one form-urlencoded component (`+` is a space); `None` if not UTF-8.
 fn decode(raw: &[u8]) -> Option<String> {
-    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     percent_encoding::percent_decode(&plus_as_space)
         .decode_utf8()
         .ok()
@@ -162,8 +166,12 @@ fn decode(raw: &[u8]) -> Option<String> {
 
 /// True when a `Content-Type` value is a urlencoded form.
 pub fn is_form_urlencoded(content_type: &[u8]) -> bool {
-    let ct = content_type.split(|&b| b == b';').next().unwrap_or_default();
-    ct.trim_ascii().eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+    let ct = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default();
+    ct.trim_ascii()
+        .eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
 }
 
 #[cfg(test)]
@@ -180,7 +188,11 @@ mod tests {
 
     #[test]
     fn finds_field_split_across_chunks() {
-        let r = extract("username", &[b"pass", b"word=x&user", b"name=J%20D", b"oe+x&z=1"], 1000);
+        let r = extract(
+            "username",
+            &[b"pass", b"word=x&user", b"name=J%20D", b"oe+x&z=1"],
+            1000,
+        );
         assert_eq!(r.as_deref(), Ok("J Doe x"));
     }
 
@@ -192,35 +204,55 @@ mod tests {
 
     #[test]
     fn encoded_field_name_matches() {
-        assert_eq!(extract("user name", &[b"user+name=x"], 100).as_deref(), Ok("x"));
+        assert_eq!(
+            extract("user name", &[b"user+name=x"], 100).as_deref(),
+            Ok("x")
+        );
     }
 
     #[test]
     fn duplicate_field_is_refused() {
-        assert_eq!(extract("u", &[b"u=a&u=b"], 100), Err(ExtractError::Duplicate));
+        assert_eq!(
+            extract("u", &[b"u=a&u=b"], 100),
+            Err(ExtractError::Duplicate)
+        );
     }
 
     #[test]
     fn missing_empty_and_oversized() {
         assert_eq!(extract("u", &[b"a=1"], 100), Err(ExtractError::Missing));
         assert_eq!(extract("u", &[b"u=&a=1"], 100), Err(ExtractError::Missing));
-        assert_eq!(extract("u", &[b"u=abc", b"&x=12345"], 8), Err(ExtractError::TooLarge));
+        assert_eq!(
+            extract("u", &[b"u=abc", b"&x=12345"], 8),
+            Err(ExtractError::TooLarge)
+        );
     }
 
     #[test]
     fn invalid_utf8_and_control_chars_are_malformed() {
-        assert_eq!(extract("u", &[b"u=%FF%FE"], 100), Err(ExtractError::Malformed));
-        assert_eq!(extract("u", &[b"u=a%0Ab"], 100), Err(ExtractError::Malformed));
+        assert_eq!(
+            extract("u", &[b"u=%FF%FE"], 100),
+            Err(ExtractError::Malformed)
+        );
+        assert_eq!(
+            extract("u", &[b"u=a%0Ab"], 100),
+            Err(ExtractError::Malformed)
+        );
     }
 
     #[test]
     fn prefix_of_field_name_does_not_match() {
-        assert_eq!(extract("username", &[b"usernamex=a&xusername=b"], 100), Err(ExtractError::Missing));
+        assert_eq!(
+            extract("username", &[b"usernamex=a&xusername=b"], 100),
+            Err(ExtractError::Missing)
+        );
     }
 
     #[test]
     fn content_type_check() {
-        assert!(is_form_urlencoded(b"application/x-www-form-urlencoded; charset=UTF-8"));
+        assert!(is_form_urlencoded(
+            b"application/x-www-form-urlencoded; charset=UTF-8"
+        ));
         assert!(!is_form_urlencoded(b"multipart/form-data; boundary=x"));
     }
 }

@@ -13,21 +13,34 @@ pub struct LoginResponse<'a> {
 }
 
 /// True when every configured success condition holds.
-pub fn is_login_success(rule: &LoginSuccess, session_cookies: &[String], resp: &LoginResponse<'_>) -> bool {
+pub fn is_login_success(
+    rule: &LoginSuccess,
+    session_cookies: &[String],
+    resp: &LoginResponse<'_>,
+) -> bool {
     if !rule.status.is_empty() && !rule.status.contains(&resp.status) {
         return false;
     }
     if rule.sets_session_cookie {
-        let sets = resp.set_cookies.iter().filter_map(|h| parse_set_cookie(h, 0)).any(|c| {
-            c.value.as_deref().is_some_and(|v| !v.is_empty()) && session_cookies.iter().any(|n| n == c.name)
-        });
+        let sets = resp
+            .set_cookies
+            .iter()
+            .filter_map(|h| parse_set_cookie(h, 0))
+            .any(|c| {
+                c.value.as_deref().is_some_and(|v| !v.is_empty())
+                    && session_cookies.iter().any(|n| n == c.name)
+            });
         if !sets {
             return false;
         }
     }
     if let Some(location) = resp.location {
         let path = location_path(location);
-        if rule.location_not_prefix.iter().any(|p| path.starts_with(p.as_str())) {
+        if rule
+            .location_not_prefix
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+        {
             return false;
         }
     }
@@ -48,11 +61,23 @@ mod tests {
     use super::*;
 
     fn rule() -> LoginSuccess {
-        LoginSuccess { status: vec![302, 303], sets_session_cookie: true, location_not_prefix: vec!["/login".into()] }
+        LoginSuccess {
+            status: vec![302, 303],
+            sets_session_cookie: true,
+            location_not_prefix: vec!["/login".into()],
+        }
     }
 
     fn check(status: u16, location: Option<&str>, cookies: &[&str]) -> bool {
-        is_login_success(&rule(), &["SID".to_string()], &LoginResponse { status, location, set_cookies: cookies })
+        is_login_success(
+            &rule(),
+            &["SID".to_string()],
+            &LoginResponse {
+                status,
+                location,
+                set_cookies: cookies,
+            },
+        )
     }
 
     #[test]
@@ -62,7 +87,15 @@ mod tests {
         assert!(!check(302, Some("/"), &["other=abc"]));
         assert!(!check(302, Some("/"), &["SID=; Max-Age=0"]));
         assert!(!check(302, Some("/login?error=1"), &["SID=abc"]));
-        assert!(!check(302, Some("http://mls.example/login?error=1"), &["SID=abc"]));
-        assert!(check(303, Some("http://mls.example/home"), &["x=1", "SID=abc"]));
+        assert!(!check(
+            302,
+            Some("http://mls.example/login?error=1"),
+            &["SID=abc"]
+        ));
+        assert!(check(
+            303,
+            Some("http://mls.example/home"),
+            &["x=1", "SID=abc"]
+        ));
     }
 }

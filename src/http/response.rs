@@ -22,7 +22,12 @@ pub struct GatewayResponse {
 impl GatewayResponse {
     /// An HTML page.
     pub fn html(status: u16, body: String) -> Self {
-        GatewayResponse { status, content_type: "text/html; charset=utf-8", headers: Vec::new(), body: body.into() }
+        GatewayResponse {
+            status,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// A JSON document.
@@ -37,7 +42,12 @@ impl GatewayResponse {
 
     /// A static asset with the given type.
     pub fn asset(content_type: &'static str, body: Bytes) -> Self {
-        GatewayResponse { status: 200, content_type, headers: Vec::new(), body }
+        GatewayResponse {
+            status: 200,
+            content_type,
+            headers: Vec::new(),
+            body,
+        }
     }
 
     /// `303 See Other` to a same-origin path (callers validate the target).
@@ -86,7 +96,9 @@ impl GatewayResponse {
     /// Writes the whole response to the client.
     pub async fn write(self, session: &mut pingora::proxy::Session) -> pingora::Result<()> {
         let head = self.head()?;
-        session.write_response_header(Box::new(head), self.body.is_empty()).await?;
+        session
+            .write_response_header(Box::new(head), self.body.is_empty())
+            .await?;
         if !self.body.is_empty() {
             session.write_response_body(Some(self.body), true).await?;
         }

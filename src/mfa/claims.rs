@@ -61,10 +61,14 @@ impl<'a> Reader<'a> {
         Some(head)
     }
     fn u64(&mut self) -> Option<u64> {
-        self.take(8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes)
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
     }
     fn i64(&mut self) -> Option<i64> {
-        self.take(8).and_then(|b| b.try_into().ok()).map(i64::from_be_bytes)
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(i64::from_be_bytes)
     }
     fn user(self) -> Option<String> {
         if self.buf.is_empty() || self.buf.len() > MAX_USER_BYTES {
@@ -95,7 +99,13 @@ impl TrustClaims {
         let issued = r.i64()?;
         let expires = r.i64()?;
         let epoch = r.u64()?;
-        Some(TrustClaims { user: r.user()?, device_id, issued, expires, epoch })
+        Some(TrustClaims {
+            user: r.user()?,
+            device_id,
+            issued,
+            expires,
+            epoch,
+        })
     }
 
     /// Signs the claims into a cookie value.
@@ -129,7 +139,12 @@ impl BindingClaims {
         let session_digest = r.take(32)?.try_into().ok()?;
         let expires = r.i64()?;
         let epoch = r.u64()?;
-        Some(BindingClaims { user: r.user()?, session_digest, expires, epoch })
+        Some(BindingClaims {
+            user: r.user()?,
+            session_digest,
+            expires,
+            epoch,
+        })
     }
 
     /// Signs the claims into a cookie value.
@@ -152,11 +167,20 @@ mod tests {
     use crate::config::NamedKey;
 
     fn keys() -> KeyRing {
-        KeyRing::new(&[NamedKey { id: "k1".into(), bytes: vec![7; 32] }])
+        KeyRing::new(&[NamedKey {
+            id: "k1".into(),
+            bytes: vec![7; 32],
+        }])
     }
 
     fn trust(user: &str, expires: i64) -> TrustClaims {
-        TrustClaims { user: user.into(), device_id: [3; 16], issued: 100, expires, epoch: 2 }
+        TrustClaims {
+            user: user.into(),
+            device_id: [3; 16],
+            issued: 100,
+            expires,
+            epoch: 2,
+        }
     }
 
     #[test]
@@ -178,7 +202,13 @@ mod tests {
     fn binding_checks_digest() {
         let k = keys();
         let d = session_digest([("SID", "abc")]);
-        let b = BindingClaims { user: "jdoe".into(), session_digest: d, expires: 50, epoch: 0 }.seal(&k);
+        let b = BindingClaims {
+            user: "jdoe".into(),
+            session_digest: d,
+            expires: 50,
+            epoch: 0,
+        }
+        .seal(&k);
         assert!(BindingClaims::open(&k, &b, 10, &d).is_some());
         assert!(BindingClaims::open(&k, &b, 10, &session_digest([("SID", "abd")])).is_none());
         assert!(BindingClaims::open(&k, &b, 60, &d).is_none());

@@ -19,7 +19,9 @@ pub fn lock_after_failures(limits: &AttemptLimits, failures: u32, now: i64) -> O
     }
     let doublings = (failures - limits.per_user_before_backoff).min(30);
     let base = limits.backoff_base.as_secs().max(1);
-    let secs = base.saturating_mul(1u64 << doublings).min(limits.backoff_max.as_secs().max(base));
+    let secs = base
+        .saturating_mul(1u64 << doublings)
+        .min(limits.backoff_max.as_secs().max(base));
     Some(now.saturating_add(secs as i64))
 }
 

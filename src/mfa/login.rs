@@ -29,7 +29,10 @@ pub struct SuccessfulLogin<'a> {
 #[derive(Debug)]
 pub enum LoginDecision {
     /// Forward the answer, adding these `Set-Cookie`s (the session binding).
-    Pass { add_set_cookies: Vec<String>, user: String },
+    Pass {
+        add_set_cookies: Vec<String>,
+        user: String,
+    },
     /// Replace the answer entirely: the upstream's cookies are held or dropped.
     Replace(GatewayResponse),
 }
@@ -84,14 +87,21 @@ async fn decide_for(
     let member = state.durable.member(user).await?;
     let epoch = member.as_ref().map(|m| m.epoch).unwrap_or(0);
     let after = browser
-        .after_response(&upstream.set_cookies, &state.config.site.session_cookies, now)
+        .after_response(
+            &upstream.set_cookies,
+            &state.config.site.session_cookies,
+            now,
+        )
         .unwrap_or_else(|| browser.clone());
 
     if now < state.config.mfa.enforce_from.timestamp() {
         info!(event = "login_passed_before_enforcement", user = %user);
         let expires = now + state.config.mfa.default_trust_period.as_secs() as i64;
         let bind = binding_set_cookie(state, &after, user, epoch, expires, now);
-        return Ok(LoginDecision::Pass { add_set_cookies: vec![bind], user: user.to_string() });
+        return Ok(LoginDecision::Pass {
+            add_set_cookies: vec![bind],
+            user: user.to_string(),
+        });
     }
 
     let enrolled = member.as_ref().is_some_and(|m| m.enrollment.is_some());
@@ -100,7 +110,10 @@ async fn decide_for(
             if claims.user == user && claims.epoch == epoch {
                 info!(event = "trust_cookie_used", user = %user);
                 let bind = binding_set_cookie(state, &after, user, epoch, claims.expires, now);
-                return Ok(LoginDecision::Pass { add_set_cookies: vec![bind], user: user.to_string() });
+                return Ok(LoginDecision::Pass {
+                    add_set_cookies: vec![bind],
+                    user: user.to_string(),
+                });
             }
         }
     }
@@ -119,9 +132,20 @@ async fn decide_for(
         api: false,
     };
     let id = pending::new_id()?;
-    pending::save(state.ephemeral.as_ref(), &id, &held, state.config.mfa.pending_ttl).await?;
+    pending::save(
+        state.ephemeral.as_ref(),
+        &id,
+        &held,
+        state.config.mfa.pending_ttl,
+    )
+    .await?;
     info!(event = "login_intercepted", user = %user, enrolled);
-    let attrs = CookieAttrs { secure: state.secure_cookies, max_age: Some(state.config.mfa.pending_ttl.as_secs()) };
+    let attrs = CookieAttrs {
+        secure: state.secure_cookies,
+        max_age: Some(state.config.mfa.pending_ttl.as_secs()),
+    };
     let pending_cookie = format_set_cookie(&state.cookie_names.pending, &id, attrs);
-    Ok(LoginDecision::Replace(GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie)))
+    Ok(LoginDecision::Replace(
+        GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie),
+    ))
 }

@@ -47,11 +47,19 @@ pub fn new_id() -> Result<String, StoreError> {
 
 /// True for strings shaped like an id from [`new_id`] (cheap pre-check before a store lookup).
 pub fn looks_like_id(id: &str) -> bool {
-    id.len() == 43 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Saves a held login (creating or updating it) for `ttl`.
-pub async fn save(store: &dyn EphemeralStore, id: &str, login: &PendingLogin, ttl: Duration) -> StoreResult<()> {
+pub async fn save(
+    store: &dyn EphemeralStore,
+    id: &str,
+    login: &PendingLogin,
+    ttl: Duration,
+) -> StoreResult<()> {
     let bytes = serde_json::to_vec(login).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     store.put(&key(id), &bytes, ttl).await
 }
@@ -79,12 +87,19 @@ pub async fn void(store: &dyn EphemeralStore, id: &str) -> StoreResult<()> {
 }
 
 /// Counts one code attempt against this held login; returns the attempt number.
-pub async fn count_attempt(store: &dyn EphemeralStore, id: &str, ttl: Duration) -> StoreResult<u64> {
+pub async fn count_attempt(
+    store: &dyn EphemeralStore,
+    id: &str,
+    ttl: Duration,
+) -> StoreResult<u64> {
     store.incr(&attempts_key(id), ttl).await
 }
 
 fn decode(bytes: Option<Vec<u8>>) -> StoreResult<Option<PendingLogin>> {
     bytes
-        .map(|b| serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("pending login: {e}"))))
+        .map(|b| {
+            serde_json::from_slice(&b)
+                .map_err(|e| StoreError::Corrupt(format!("pending login: {e}")))
+        })
         .transpose()
 }

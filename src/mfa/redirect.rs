@@ -49,9 +49,14 @@ pub fn is_safe_local_path(path: &str) -> bool {
     // Check the decoded form too (repeatedly, for double encoding): `/%2F/evil`, `/%5Cevil`.
     let mut current = path.to_string();
     for _ in 0..3 {
-        let decoded = percent_encoding::percent_decode_str(&current).decode_utf8_lossy().into_owned();
+        let decoded = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
         let starts_like_authority = decoded.starts_with("//") || decoded.starts_with("/\\");
-        if starts_like_authority || decoded.contains('\\') || decoded.chars().any(|c| c.is_control()) {
+        if starts_like_authority
+            || decoded.contains('\\')
+            || decoded.chars().any(|c| c.is_control())
+        {
             return false;
         }
         if decoded == current {
@@ -71,9 +76,18 @@ mod tests {
     #[test]
     fn local_paths_pass() {
         assert_eq!(safe_target("/", OWN).as_deref(), Some("/"));
-        assert_eq!(safe_target("/listings/1?x=%20y", OWN).as_deref(), Some("/listings/1?x=%20y"));
-        assert_eq!(safe_target("http://127.0.0.1:8081/home", OWN).as_deref(), Some("/home"));
-        assert_eq!(safe_target("https://MLS.example.com", OWN).as_deref(), Some("/"));
+        assert_eq!(
+            safe_target("/listings/1?x=%20y", OWN).as_deref(),
+            Some("/listings/1?x=%20y")
+        );
+        assert_eq!(
+            safe_target("http://127.0.0.1:8081/home", OWN).as_deref(),
+            Some("/home")
+        );
+        assert_eq!(
+            safe_target("https://MLS.example.com", OWN).as_deref(),
+            Some("/")
+        );
     }
 
     #[test]

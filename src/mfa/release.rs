@@ -18,7 +18,11 @@ pub fn release_cookies(
     browser: &SessionCookies,
     now: i64,
 ) -> Vec<String> {
-    let chosen = member.enrollment.as_ref().map(|e| e.trust_period_secs).unwrap_or(0);
+    let chosen = member
+        .enrollment
+        .as_ref()
+        .map(|e| e.trust_period_secs)
+        .unwrap_or(0);
     let period = state.effective_trust_period(chosen).as_secs() as i64;
     let expires = now.saturating_add(period);
     let mut cookies = login.held_set_cookies.clone();
@@ -26,7 +30,14 @@ pub fn release_cookies(
     let after = browser
         .after_response(&held, &state.config.site.session_cookies, now)
         .unwrap_or_else(|| browser.clone());
-    cookies.push(binding_set_cookie(state, &after, &login.user, member.epoch, expires, now));
+    cookies.push(binding_set_cookie(
+        state,
+        &after,
+        &login.user,
+        member.epoch,
+        expires,
+        now,
+    ));
     if let Some(trust) = trust_cookie(state, &login.user, member.epoch, now, expires) {
         cookies.push(trust);
     }
@@ -36,12 +47,31 @@ pub fn release_cookies(
 
 /// A fresh trust cookie for this device (`None` only if the random generator fails, in which
 /// case the member is simply asked again next time).
-fn trust_cookie(state: &AppState, user: &str, epoch: u64, now: i64, expires: i64) -> Option<String> {
+fn trust_cookie(
+    state: &AppState,
+    user: &str,
+    epoch: u64,
+    now: i64,
+    expires: i64,
+) -> Option<String> {
     let mut device_id = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut device_id).ok()?;
-    let claims = TrustClaims { user: user.to_string(), device_id, issued: now, expires, epoch };
-    let attrs = CookieAttrs { secure: state.secure_cookies, max_age: Some((expires - now).max(0) as u64) };
-    Some(format_set_cookie(&state.cookie_names.trust, &claims.seal(&state.keys), attrs))
+    let claims = TrustClaims {
+        user: user.to_string(),
+        device_id,
+        issued: now,
+        expires,
+        epoch,
+    };
+    let attrs = CookieAttrs {
+        secure: state.secure_cookies,
+        max_age: Some((expires - now).max(0) as u64),
+    };
+    Some(format_set_cookie(
+        &state.cookie_names.trust,
+        &claims.seal(&state.keys),
+        attrs,
+    ))
 }
 
 /// The browser response that releases a login: `303` to the held target with all cookies.
@@ -54,5 +84,8 @@ pub fn release_response(
 ) -> GatewayResponse {
     release_cookies(state, login, member, browser, now)
         .into_iter()
-        .fold(GatewayResponse::see_other(&login.target), GatewayResponse::with_cookie)
+        .fold(
+            GatewayResponse::see_other(&login.target),
+            GatewayResponse::with_cookie,
+        )
 }

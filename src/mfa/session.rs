@@ -18,7 +18,10 @@ pub struct SessionCookies {
 
 impl SessionCookies {
     /// Collects the session cookies from `Cookie` header values.
-    pub fn from_headers<'a>(headers: impl IntoIterator<Item = &'a str>, session_names: &[String]) -> Self {
+    pub fn from_headers<'a>(
+        headers: impl IntoIterator<Item = &'a str>,
+        session_names: &[String],
+    ) -> Self {
         let mut found: Vec<Option<&str>> = vec![None; session_names.len()];
         let mut ambiguous = false;
         for pair in request_cookies(headers) {
@@ -49,21 +52,40 @@ impl SessionCookies {
 
     /// The values the browser will hold after the response's `Set-Cookie` headers.
     /// Returns `None` when the response touches no session cookie.
-    pub fn after_response(&self, set_cookies: &[&str], session_names: &[String], now: i64) -> Option<SessionCookies> {
+    pub fn after_response(
+        &self,
+        set_cookies: &[&str],
+        session_names: &[String],
+        now: i64,
+    ) -> Option<SessionCookies> {
         let mut values: Vec<Option<String>> = session_names
             .iter()
-            .map(|n| self.pairs.iter().find(|(pn, _)| pn == n).map(|(_, v)| v.clone()))
+            .map(|n| {
+                self.pairs
+                    .iter()
+                    .find(|(pn, _)| pn == n)
+                    .map(|(_, v)| v.clone())
+            })
             .collect();
         let mut touched = false;
         for header in set_cookies {
-            let Some(effect) = parse_set_cookie(header, now) else { continue };
+            let Some(effect) = parse_set_cookie(header, now) else {
+                continue;
+            };
             if let Some(i) = session_names.iter().position(|n| n == effect.name) {
                 touched = true;
-                values[i] = effect.value.map(|v| v.into_owned()).filter(|v| !v.is_empty());
+                values[i] = effect
+                    .value
+                    .map(|v| v.into_owned())
+                    .filter(|v| !v.is_empty());
             }
         }
         touched.then(|| SessionCookies {
-            pairs: session_names.iter().zip(values).filter_map(|(n, v)| v.map(|v| (n.clone(), v))).collect(),
+            pairs: session_names
+                .iter()
+                .zip(values)
+                .filter_map(|(n, v)| v.map(|v| (n.clone(), v)))
+                .collect(),
             ambiguous: false,
         })
     }
@@ -71,23 +93,50 @@ impl SessionCookies {
 
 /// `Set-Cookie` for a binding of `cookies` to `user` until `expires` (or a deletion when the
 /// browser will hold no session cookie).
-pub fn binding_set_cookie(state: &AppState, cookies: &SessionCookies, user: &str, epoch: u64, expires: i64, now: i64) -> String {
+pub fn binding_set_cookie(
+    state: &AppState,
+    cookies: &SessionCookies,
+    user: &str,
+    epoch: u64,
+    expires: i64,
+    now: i64,
+) -> String {
     let name = &state.cookie_names.binding;
     if cookies.pairs.is_empty() || expires <= now {
         return clear_cookie(state, name);
     }
-    let claims = BindingClaims { user: user.to_string(), session_digest: cookies.digest(), expires, epoch };
-    let attrs = CookieAttrs { secure: state.secure_cookies, max_age: Some((expires - now) as u64) };
+    let claims = BindingClaims {
+        user: user.to_string(),
+        session_digest: cookies.digest(),
+        expires,
+        epoch,
+    };
+    let attrs = CookieAttrs {
+        secure: state.secure_cookies,
+        max_age: Some((expires - now) as u64),
+    };
     format_set_cookie(name, &claims.seal(&state.keys), attrs)
 }
 
 /// `Set-Cookie` that deletes one of the gateway's cookies.
 pub fn clear_cookie(state: &AppState, name: &str) -> String {
-    format_set_cookie(name, "", CookieAttrs { secure: state.secure_cookies, max_age: Some(0) })
+    format_set_cookie(
+        name,
+        "",
+        CookieAttrs {
+            secure: state.secure_cookies,
+            max_age: Some(0),
+        },
+    )
 }
 
 /// Checks the binding cookie against the session cookies; `Some(claims)` when bound.
-pub fn verify_binding(state: &AppState, cookies: &SessionCookies, binding: Option<&str>, now: i64) -> Option<BindingClaims> {
+pub fn verify_binding(
+    state: &AppState,
+    cookies: &SessionCookies,
+    binding: Option<&str>,
+    now: i64,
+) -> Option<BindingClaims> {
     if cookies.ambiguous || cookies.pairs.is_empty() {
         return None;
     }
@@ -105,7 +154,10 @@ mod tests {
     #[test]
     fn collects_in_configured_order_and_flags_duplicates() {
         let c = SessionCookies::from_headers(["AUX=2; x=1; SID=1"], &names());
-        assert_eq!(c.pairs, vec![("SID".into(), "1".into()), ("AUX".into(), "2".into())]);
+        assert_eq!(
+            c.pairs,
+            vec![("SID".into(), "1".into()), ("AUX".into(), "2".into())]
+        );
         assert!(!c.ambiguous);
         let d = SessionCookies::from_headers(["SID=1", "SID=2"], &names());
         assert!(d.ambiguous);
@@ -116,8 +168,13 @@ mod tests {
         let c = SessionCookies::from_headers(["SID=1; AUX=2"], &names());
         assert_eq!(c.after_response(&["other=1"], &names(), 0), None);
         let rotated = c.after_response(&["SID=9; Path=/"], &names(), 0).unwrap();
-        assert_eq!(rotated.pairs, vec![("SID".into(), "9".into()), ("AUX".into(), "2".into())]);
-        let gone = c.after_response(&["SID=; Max-Age=0", "AUX=; Max-Age=0"], &names(), 0).unwrap();
+        assert_eq!(
+            rotated.pairs,
+            vec![("SID".into(), "9".into()), ("AUX".into(), "2".into())]
+        );
+        let gone = c
+            .after_response(&["SID=; Max-Age=0", "AUX=; Max-Age=0"], &names(), 0)
+            .unwrap();
         assert!(gone.pairs.is_empty());
     }
 }

@@ -100,16 +100,26 @@ impl KeyRing {
     /// Verifies a token and returns its payload.
     pub fn verify(&self, purpose: Purpose, token: &str) -> Result<Vec<u8>, TokenError> {
         let mut parts = token.splitn(3, '.');
-        let (Some(kid), Some(payload_b64), Some(mac_b64)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(kid), Some(payload_b64), Some(mac_b64)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
             return Err(TokenError::Malformed);
         };
         // Bounded before decoding so a huge cookie costs nothing.
         if payload_b64.len() > 4096 || mac_b64.len() != 43 {
             return Err(TokenError::Malformed);
         }
-        let (_, key) = self.keys.iter().find(|(id, _)| id == kid).ok_or(TokenError::UnknownKey)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| TokenError::Malformed)?;
-        let mac = URL_SAFE_NO_PAD.decode(mac_b64).map_err(|_| TokenError::Malformed)?;
+        let (_, key) = self
+            .keys
+            .iter()
+            .find(|(id, _)| id == kid)
+            .ok_or(TokenError::UnknownKey)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let mac = URL_SAFE_NO_PAD
+            .decode(mac_b64)
+            .map_err(|_| TokenError::Malformed)?;
         // Re-encoding must give back the same text: no alternative spellings of one token.
         if URL_SAFE_NO_PAD.encode(&payload) != payload_b64 {
             return Err(TokenError::Malformed);
@@ -138,7 +148,14 @@ mod tests {
     use super::*;
 
     fn ring(ids: &[(&str, u8)]) -> KeyRing {
-        KeyRing::new(&ids.iter().map(|(id, b)| NamedKey { id: id.to_string(), bytes: vec![*b; 32] }).collect::<Vec<_>>())
+        KeyRing::new(
+            &ids.iter()
+                .map(|(id, b)| NamedKey {
+                    id: id.to_string(),
+                    bytes: vec![*b; 32],
+                })
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]
@@ -146,7 +163,10 @@ mod tests {
         let r = ring(&[("k1", 1)]);
         let t = r.sign(Purpose::Trust, b"hello");
         assert_eq!(r.verify(Purpose::Trust, &t).unwrap(), b"hello");
-        assert_eq!(r.verify(Purpose::Binding, &t), Err(TokenError::BadSignature));
+        assert_eq!(
+            r.verify(Purpose::Binding, &t),
+            Err(TokenError::BadSignature)
+        );
     }
 
     #[test]
@@ -157,7 +177,10 @@ mod tests {
         assert!(rotated.verify(Purpose::Trust, &t).is_ok());
         assert!(rotated.sign(Purpose::Trust, b"x").starts_with("k2."));
         let removed = ring(&[("k2", 2)]);
-        assert_eq!(removed.verify(Purpose::Trust, &t), Err(TokenError::UnknownKey));
+        assert_eq!(
+            removed.verify(Purpose::Trust, &t),
+            Err(TokenError::UnknownKey)
+        );
     }
 
     #[test]
@@ -166,12 +189,24 @@ mod tests {
         let t = r.sign(Purpose::Trust, b"payload");
         let mut parts: Vec<String> = t.split('.').map(String::from).collect();
         parts[1] = URL_SAFE_NO_PAD.encode(b"pAyload");
-        assert_eq!(r.verify(Purpose::Trust, &parts.join(".")), Err(TokenError::BadSignature));
-        assert_eq!(r.verify(Purpose::Trust, &t[..t.len() - 1]), Err(TokenError::Malformed));
+        assert_eq!(
+            r.verify(Purpose::Trust, &parts.join(".")),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(
+            r.verify(Purpose::Trust, &t[..t.len() - 1]),
+            Err(TokenError::Malformed)
+        );
         assert_eq!(r.verify(Purpose::Trust, "k1.."), Err(TokenError::Malformed));
-        assert_eq!(r.verify(Purpose::Trust, "garbage"), Err(TokenError::Malformed));
+        assert_eq!(
+            r.verify(Purpose::Trust, "garbage"),
+            Err(TokenError::Malformed)
+        );
         // Same kid, different key material: a forged MAC.
         let forged = ring(&[("k1", 9)]).sign(Purpose::Trust, b"payload");
-        assert_eq!(r.verify(Purpose::Trust, &forged), Err(TokenError::BadSignature));
+        assert_eq!(
+            r.verify(Purpose::Trust, &forged),
+            Err(TokenError::BadSignature)
+        );
     }
 }

@@ -26,14 +26,33 @@ pub fn generate_secret() -> Result<Vec<u8>, TotpError> {
     Ok(secret)
 }
 
-fn build(secret: &[u8], digits: usize, issuer: Option<String>, account: String) -> Result<TOTP, TotpError> {
-    TOTP::new(Algorithm::SHA1, digits, 0, STEP_SECS, secret.to_vec(), issuer, account)
-        .map_err(|e| TotpError(e.to_string()))
+fn build(
+    secret: &[u8],
+    digits: usize,
+    issuer: Option<String>,
+    account: String,
+) -> Result<TOTP, TotpError> {
+    TOTP::new(
+        Algorithm::SHA1,
+        digits,
+        0,
+        STEP_SECS,
+        secret.to_vec(),
+        issuer,
+        account,
+    )
+    .map_err(|e| TotpError(e.to_string()))
 }
 
 /// Finds the step within `skew` steps of `now` whose code equals `code`.
 /// Compares every candidate in constant time and without early exit.
-pub fn matching_step(secret: &[u8], code: &str, now_unix: u64, skew: u8, digits: usize) -> Option<u64> {
+pub fn matching_step(
+    secret: &[u8],
+    code: &str,
+    now_unix: u64,
+    skew: u8,
+    digits: usize,
+) -> Option<u64> {
     if code.len() != digits || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -107,9 +126,17 @@ mod tests {
     fn rfc6238_appendix_b_vectors_verify() {
         let secret = b"12345678901234567890";
         for (time, code) in RFC6238_SHA1 {
-            assert_eq!(matching_step(secret, code, time, 0, 8), Some(time / 30), "t={time}");
+            assert_eq!(
+                matching_step(secret, code, time, 0, 8),
+                Some(time / 30),
+                "t={time}"
+            );
             // The 6-digit code members type is the same value mod 10^6.
-            assert_eq!(matching_step(secret, &code[2..], time, 0, 6), Some(time / 30), "t={time}");
+            assert_eq!(
+                matching_step(secret, &code[2..], time, 0, 6),
+                Some(time / 30),
+                "t={time}"
+            );
         }
     }
 
@@ -134,9 +161,15 @@ mod tests {
     #[test]
     fn uri_and_grouping() {
         let uri = otpauth_uri(&[0u8; 20], "Smart MLS", "jdoe").unwrap();
-        assert!(uri.starts_with("otpauth://totp/Smart%20MLS:jdoe?secret=AAAAAAAA"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Smart%20MLS:jdoe?secret=AAAAAAAA"),
+            "{uri}"
+        );
         assert!(uri.contains("issuer=Smart%20MLS"));
-        assert_eq!(grouped_base32(&[0u8; 20]), "AAAA AAAA AAAA AAAA AAAA AAAA AAAA AAAA");
+        assert_eq!(
+            grouped_base32(&[0u8; 20]),
+            "AAAA AAAA AAAA AAAA AAAA AAAA AAAA AAAA"
+        );
         assert!(qr_svg(&uri).unwrap().starts_with("<?xml"));
     }
 }

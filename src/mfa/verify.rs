@@ -17,7 +17,10 @@ use crate::store::{EnrolledMethod, Enrollment, MemberRecord, StoreResult};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
     /// Correct: the held login has been consumed and must now be released.
-    Passed { login: PendingLogin, member: MemberRecord },
+    Passed {
+        login: Box<PendingLogin>,
+        member: Box<MemberRecord>,
+    },
     /// Wrong or reused code.
     Wrong { attempts_left: u32 },
     /// Too many wrong codes for this held login: it is void, sign in again.
@@ -32,7 +35,11 @@ pub enum VerifyOutcome {
 }
 
 /// Verifies an authenticator-app code for an enrolled member.
-pub async fn verify_app_code(state: &AppState, pending_id: &str, code: &str) -> StoreResult<VerifyOutcome> {
+pub async fn verify_app_code(
+    state: &AppState,
+    pending_id: &str,
+    code: &str,
+) -> StoreResult<VerifyOutcome> {
     let Some(login) = pending::load(state.ephemeral.as_ref(), pending_id).await? else {
         return Ok(VerifyOutcome::Expired);
     };
@@ -43,14 +50,24 @@ pub async fn verify_app_code(state: &AppState, pending_id: &str, code: &str) -> 
     if let Some(until) = member.locked_until.filter(|u| *u > now) {
         return Ok(VerifyOutcome::Locked { until });
     }
-    let Some(secret) = member.enrollment.as_ref().and_then(|e| e.totp_secret.clone()) else {
+    let Some(secret) = member
+        .enrollment
+        .as_ref()
+        .and_then(|e| e.totp_secret.clone())
+    else {
         return Ok(VerifyOutcome::NotApplicable);
     };
     let attempt = match count_attempt(state, pending_id).await? {
         Ok(n) => n,
         Err(outcome) => return Ok(outcome),
     };
-    let step = totp::matching_step(&secret, code.trim(), now as u64, state.config.mfa.totp_skew_steps, totp::DIGITS);
+    let step = totp::matching_step(
+        &secret,
+        code.trim(),
+        now as u64,
+        state.config.mfa.totp_skew_steps,
+        totp::DIGITS,
+    );
     let accepted = match step {
         Some(step) => state.durable.advance_totp_step(&login.user, step).await?,
         None => false,
@@ -79,7 +96,11 @@ pub async fn confirm_app_enrollment(
     if !login.must_enroll || existing.as_ref().is_some_and(|m| m.enrollment.is_some()) {
         return Ok(VerifyOutcome::NotApplicable);
     }
-    if let Some(until) = existing.as_ref().and_then(|m| m.locked_until).filter(|u| *u > now) {
+    if let Some(until) = existing
+        .as_ref()
+        .and_then(|m| m.locked_until)
+        .filter(|u| *u > now)
+    {
         return Ok(VerifyOutcome::Locked { until });
     }
     let Some(sealed) = login.draft_secret.as_deref() else {
@@ -90,8 +111,13 @@ pub async fn confirm_app_enrollment(
         Ok(n) => n,
         Err(outcome) => return Ok(outcome),
     };
-    let Some(step) = totp::matching_step(&secret, code.trim(), now as u64, state.config.mfa.totp_skew_steps, totp::DIGITS)
-    else {
+    let Some(step) = totp::matching_step(
+        &secret,
+        code.trim(),
+        now as u64,
+        state.config.mfa.totp_skew_steps,
+        totp::DIGITS,
+    ) else {
         return failure(state, pending_id, &login.user, attempt).await;
     };
     // Consume the held login before saving, so two parallel confirmations cannot both win.
@@ -104,24 +130,42 @@ pub async fn confirm_app_enrollment(
         trust_period_secs,
         enrolled_at: now,
     };
-    state.durable.save_enrollment(&login.user, &enrollment, Some(step)).await?;
+    state
+        .durable
+        .save_enrollment(&login.user, &enrollment, Some(step))
+        .await?;
     state.durable.record_success(&login.user, now).await?;
     info!(event = "enrollment_completed", user = %login.user, method = "app");
-    let member = state.durable.member(&login.user).await?.unwrap_or(MemberRecord {
-        login: login.user.clone(),
-        epoch: 0,
-        enrollment: Some(enrollment),
-        consecutive_failures: 0,
-        locked_until: None,
-        last_success_at: Some(now),
-    });
-    Ok(VerifyOutcome::Passed { login, member })
+    let member = state
+        .durable
+        .member(&login.user)
+        .await?
+        .unwrap_or(MemberRecord {
+            login: login.user.clone(),
+            epoch: 0,
+            enrollment: Some(enrollment),
+            consecutive_failures: 0,
+            locked_until: None,
+            last_success_at: Some(now),
+        });
+    Ok(VerifyOutcome::Passed {
+        login: Box::new(login),
+        member: Box::new(member),
+    })
 }
 
 /// Counts the attempt before the code is looked at; `Err(outcome)` when the held login has
 /// already used all its attempts (it is then void).
-async fn count_attempt(state: &AppState, pending_id: &str) -> StoreResult<Result<u64, VerifyOutcome>> {
-    let attempt = pending::count_attempt(state.ephemeral.as_ref(), pending_id, state.config.mfa.pending_ttl).await?;
+async fn count_attempt(
+    state: &AppState,
+    pending_id: &str,
+) -> StoreResult<Result<u64, VerifyOutcome>> {
+    let attempt = pending::count_attempt(
+        state.ephemeral.as_ref(),
+        pending_id,
+        state.config.mfa.pending_ttl,
+    )
+    .await?;
     if attempt > u64::from(state.config.mfa.attempts.per_challenge) {
         pending::void(state.ephemeral.as_ref(), pending_id).await?;
         return Ok(Err(VerifyOutcome::ChallengeExhausted));
@@ -131,7 +175,12 @@ async fn count_attempt(state: &AppState, pending_id: &str) -> StoreResult<Result
 
 /// Records a wrong code: member failure counter (with backoff / lockout) and this login's
 /// attempt number `attempt`.
-async fn failure(state: &AppState, pending_id: &str, user: &str, attempt: u64) -> StoreResult<VerifyOutcome> {
+async fn failure(
+    state: &AppState,
+    pending_id: &str,
+    user: &str,
+    attempt: u64,
+) -> StoreResult<VerifyOutcome> {
     let now = state.now();
     let failures = state.durable.record_failure(user).await?;
     warn!(event = "verify_failed", user = %user, consecutive_failures = failures);
@@ -144,14 +193,24 @@ async fn failure(state: &AppState, pending_id: &str, user: &str, attempt: u64) -
         pending::void(state.ephemeral.as_ref(), pending_id).await?;
         return Ok(VerifyOutcome::ChallengeExhausted);
     }
-    Ok(VerifyOutcome::Wrong { attempts_left: (limit - attempt) as u32 })
+    Ok(VerifyOutcome::Wrong {
+        attempts_left: (limit - attempt) as u32,
+    })
 }
 
-async fn finish(state: &AppState, pending_id: &str, user: &str, member: MemberRecord) -> StoreResult<VerifyOutcome> {
+async fn finish(
+    state: &AppState,
+    pending_id: &str,
+    user: &str,
+    member: MemberRecord,
+) -> StoreResult<VerifyOutcome> {
     let Some(login) = pending::take(state.ephemeral.as_ref(), pending_id).await? else {
         return Ok(VerifyOutcome::Expired);
     };
     state.durable.record_success(user, state.now()).await?;
     info!(event = "verify_succeeded", user = %user, method = "app");
-    Ok(VerifyOutcome::Passed { login, member })
+    Ok(VerifyOutcome::Passed {
+        login: Box::new(login),
+        member: Box::new(member),
+    })
 }

@@ -19,7 +19,11 @@ fn wrong_code_text(state: &AppState) -> String {
 }
 
 /// The challenge page, optionally with an error.
-pub(super) fn show(state: &AppState, held: &Held<'_, '_>, error: Option<(String, &str, Option<u32>)>) -> GatewayResponse {
+pub(super) fn show(
+    state: &AppState,
+    held: &Held<'_, '_>,
+    error: Option<(String, &str, Option<u32>)>,
+) -> GatewayResponse {
     let (error, error_kind, attempts_left) = match error {
         Some((text, kind, left)) => (Some(text), Some(kind.to_string()), left),
         None => (None, None, None),
@@ -51,12 +55,18 @@ pub(super) fn show(state: &AppState, held: &Held<'_, '_>, error: Option<(String,
 pub(super) async fn verify(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
     let code = held.req.field("code").unwrap_or_default().to_string();
     match verify_app_code(state, &held.id, &code).await {
-        Ok(VerifyOutcome::Passed { login, member }) => {
-            release_response(state, &login, &member, &held.browser_cookies(state), state.now())
-        }
-        Ok(VerifyOutcome::Wrong { attempts_left }) => {
-            show(state, &held, Some((wrong_code_text(state), "wrong", Some(attempts_left))))
-        }
+        Ok(VerifyOutcome::Passed { login, member }) => release_response(
+            state,
+            &login,
+            &member,
+            &held.browser_cookies(state),
+            state.now(),
+        ),
+        Ok(VerifyOutcome::Wrong { attempts_left }) => show(
+            state,
+            &held,
+            Some((wrong_code_text(state), "wrong", Some(attempts_left))),
+        ),
         Ok(other) => outcome_page(state, &held, other),
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
@@ -66,7 +76,11 @@ pub(super) async fn verify(state: &AppState, held: Held<'_, '_>) -> GatewayRespo
 }
 
 /// Pages for the outcomes that end or pause the flow.
-pub(super) fn outcome_page(state: &AppState, held: &Held<'_, '_>, outcome: VerifyOutcome) -> GatewayResponse {
+pub(super) fn outcome_page(
+    state: &AppState,
+    held: &Held<'_, '_>,
+    outcome: VerifyOutcome,
+) -> GatewayResponse {
     let clear = || clear_cookie(state, &state.cookie_names.pending);
     match outcome {
         VerifyOutcome::ChallengeExhausted => message(

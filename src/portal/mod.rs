@@ -39,22 +39,32 @@ pub struct PortalRequest<'a> {
 impl PortalRequest<'_> {
     /// The first value of a form field.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn cookie(&self, name: &str) -> Option<&str> {
-        request_cookies(self.cookie_headers.iter().copied()).find(|p| p.name == name).map(|p| p.value)
+        request_cookies(self.cookie_headers.iter().copied())
+            .find(|p| p.name == name)
+            .map(|p| p.value)
     }
 
     fn query_flag(&self, name: &str) -> bool {
-        self.query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == name))
+        self.query
+            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == name))
     }
 }
 
 /// Parses an urlencoded body; `None` if it is not valid UTF-8.
 pub fn parse_form(body: &[u8]) -> Option<Vec<(String, String)>> {
     std::str::from_utf8(body).ok()?;
-    Some(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    Some(
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
 }
 
 /// Renders a page with its status.
@@ -76,21 +86,31 @@ pub fn fail_closed(state: &AppState) -> GatewayResponse {
 pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayResponse {
     let path = req.path.trim_end_matches('/');
     match (req.method, path) {
-        ("GET" | "HEAD", "/_mfa/static/gateway.css") => {
-            GatewayResponse::asset("text/css; charset=utf-8", Bytes::from(state.pages.gateway_css().to_string()))
-        }
-        ("GET" | "HEAD", "/_mfa/static/brand.css") => {
-            GatewayResponse::asset("text/css; charset=utf-8", Bytes::from(state.pages.brand_css().to_string()))
-        }
+        ("GET" | "HEAD", "/_mfa/static/gateway.css") => GatewayResponse::asset(
+            "text/css; charset=utf-8",
+            Bytes::from(state.pages.gateway_css().to_string()),
+        ),
+        ("GET" | "HEAD", "/_mfa/static/brand.css") => GatewayResponse::asset(
+            "text/css; charset=utf-8",
+            Bytes::from(state.pages.brand_css().to_string()),
+        ),
         ("GET" | "HEAD", p) if p == UNAVAILABLE_PATH => fail_closed(state),
         ("GET" | "HEAD", p) if p == UNREADABLE_PATH => message(
             state,
-            Message::new(400, "We couldn't complete your sign-in", "Please go back to the sign-in page and try again.")
-                .with_retry(routes::SITE_HOME, "Sign in again"),
+            Message::new(
+                400,
+                "We couldn't complete your sign-in",
+                "Please go back to the sign-in page and try again.",
+            )
+            .with_retry(routes::SITE_HOME, "Sign in again"),
         ),
         ("GET" | "HEAD", "/_mfa") => with_pending(state, req, Flow::Start).await,
-        ("GET" | "HEAD", "/_mfa/enroll") if req.query_flag("choose") => with_pending(state, req, Flow::Choose).await,
-        ("GET" | "HEAD", "/_mfa/enroll" | "/_mfa/enroll/app") => with_pending(state, req, Flow::Start).await,
+        ("GET" | "HEAD", "/_mfa/enroll") if req.query_flag("choose") => {
+            with_pending(state, req, Flow::Choose).await
+        }
+        ("GET" | "HEAD", "/_mfa/enroll" | "/_mfa/enroll/app") => {
+            with_pending(state, req, Flow::Start).await
+        }
         ("POST", "/_mfa/enroll") => with_pending(state, req, Flow::ChooseMethod).await,
         ("POST", "/_mfa/enroll/app") => with_pending(state, req, Flow::ConfirmApp).await,
         ("POST", "/_mfa/verify") => with_pending(state, req, Flow::Verify).await,
@@ -123,13 +143,17 @@ pub(crate) struct Held<'r, 'a> {
 impl Held<'_, '_> {
     /// Session cookies the browser holds now (to bind after release).
     pub fn browser_cookies(&self, state: &AppState) -> SessionCookies {
-        SessionCookies::from_headers(self.req.cookie_headers.iter().copied(), &state.config.site.session_cookies)
+        SessionCookies::from_headers(
+            self.req.cookie_headers.iter().copied(),
+            &state.config.site.session_cookies,
+        )
     }
 }
 
 async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> GatewayResponse {
     let expired = || {
-        message(state, Message::session_expired()).with_cookie(clear_cookie(state, &state.cookie_names.pending))
+        message(state, Message::session_expired())
+            .with_cookie(clear_cookie(state, &state.cookie_names.pending))
     };
     let Some(id) = req.cookie(&state.cookie_names.pending).map(str::to_string) else {
         return expired();
@@ -143,15 +167,24 @@ async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> 
         }
     };
     let csrf = csrf_token(state, &id);
-    if req.method == "POST" && !(csrf::token_matches(state, &id, req.field("csrf")) && origin_allowed(req)) {
+    if req.method == "POST"
+        && !(csrf::token_matches(state, &id, req.field("csrf")) && origin_allowed(req))
+    {
         tracing::warn!(event = "csrf_refused", user = %login.user);
         return message(state, Message::csrf_failed());
     }
-    let held = Held { req, id, login, csrf };
+    let held = Held {
+        req,
+        id,
+        login,
+        csrf,
+    };
     match flow {
         Flow::Start if held.login.must_enroll => enroll::start(state, held).await,
         Flow::Start => challenge::show(state, &held, None),
-        Flow::Choose | Flow::ChooseMethod if !held.login.must_enroll => challenge::show(state, &held, None),
+        Flow::Choose | Flow::ChooseMethod if !held.login.must_enroll => {
+            challenge::show(state, &held, None)
+        }
         Flow::Choose => enroll::choose(state, &held, None),
         Flow::ChooseMethod => enroll::chosen(state, held).await,
         Flow::ConfirmApp => enroll::confirm_app(state, held).await,
@@ -169,7 +202,9 @@ async fn cancel(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
     tracing::info!(event = "login_cancelled", user = %held.login.user);
     page(
         state,
-        Page::Cancelled(crate::pages::Cancelled { roster_update_url: state.config.branding.roster_update_url.clone() }),
+        Page::Cancelled(crate::pages::Cancelled {
+            roster_update_url: state.config.branding.roster_update_url.clone(),
+        }),
     )
     .with_cookie(clear_cookie(state, &state.cookie_names.pending))
 }

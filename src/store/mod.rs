@@ -79,7 +79,10 @@ impl std::fmt::Debug for Enrollment {
         // The secret never appears in debug output or logs.
         f.debug_struct("Enrollment")
             .field("method", &self.method)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "totp_secret",
+                &self.totp_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("trust_period_secs", &self.trust_period_secs)
             .field("enrolled_at", &self.enrolled_at)
             .finish()

@@ -35,7 +35,11 @@ impl Resp {
 }
 
 fn html_unescape(s: &str) -> String {
-    s.replace("&amp;", "&").replace("&#x3d;", "=").replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'")
+    s.replace("&amp;", "&")
+        .replace("&#x3d;", "=")
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
 }
 
 /// A browser with its own cookie jar.
@@ -51,9 +55,16 @@ impl Browser {
     pub fn new(base: &str) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The TLS tests use a self-signed certificate made for the test run.
+            .danger_accept_invalid_certs(base.starts_with("https://"))
+            .resolve("localhost", std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
             .build()
             .expect("client");
-        Browser { base: base.to_string(), http, jar: BTreeMap::new() }
+        Browser {
+            base: base.to_string(),
+            http,
+            jar: BTreeMap::new(),
+        }
     }
 
     /// A cookie's current value.
@@ -62,21 +73,32 @@ impl Browser {
     }
 
     fn cookie_header(&self) -> Option<String> {
-        (!self.jar.is_empty()).then(|| self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+        (!self.jar.is_empty()).then(|| {
+            self.jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     fn absorb(&mut self, set_cookies: &[String]) {
         for sc in set_cookies {
             let mut parts = sc.split(';');
-            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
+            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
             let deleted = parts.any(|a| {
                 let a = a.trim().to_ascii_lowercase();
-                a == "max-age=0" || a.starts_with("max-age=-") || a.contains("expires=thu, 01 jan 1970")
+                a == "max-age=0"
+                    || a.starts_with("max-age=-")
+                    || a.contains("expires=thu, 01 jan 1970")
             });
             if deleted {
                 self.jar.remove(name.trim());
             } else {
-                self.jar.insert(name.trim().to_string(), value.trim().to_string());
+                self.jar
+                    .insert(name.trim().to_string(), value.trim().to_string());
             }
         }
     }
@@ -89,12 +111,24 @@ impl Browser {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let set_cookies: Vec<String> =
-            headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok().map(String::from)).collect();
-        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(String::from);
+        let set_cookies: Vec<String> = headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let body = resp.text().await.unwrap_or_default();
         self.absorb(&set_cookies);
-        Resp { status, location, set_cookies, headers, body }
+        Resp {
+            status,
+            location,
+            set_cookies,
+            headers,
+            body,
+        }
     }
 
     /// GET a path.
@@ -105,7 +139,9 @@ impl Browser {
 
     /// POST a urlencoded form.
     pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -118,7 +154,10 @@ impl Browser {
     pub async fn follow(&mut self, resp: Resp) -> Resp {
         match (resp.status, resp.location.clone()) {
             (301 | 302 | 303 | 307, Some(loc)) => {
-                let path = loc.strip_prefix(&self.base).map(String::from).unwrap_or(loc);
+                let path = loc
+                    .strip_prefix(&self.base)
+                    .map(String::from)
+                    .unwrap_or(loc);
                 self.get(&path).await
             }
             _ => resp,
@@ -127,6 +166,7 @@ impl Browser {
 
     /// Posts the legacy login form with these credentials.
     pub async fn login(&mut self, username: &str, password: &str) -> Resp {
-        self.post_form("/login", &[("username", username), ("password", password)]).await
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
     }
 }

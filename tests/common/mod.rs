@@ -26,6 +26,9 @@ pub struct GatewayOptions {
     pub per_user_before_backoff: u32,
     pub per_user_lockout: u32,
     pub methods: Vec<String>,
+    /// Serve HTTPS with a self-signed certificate for `localhost` (cookies then get `Secure`
+    /// and the `__Host-` prefix automatically).
+    pub tls: bool,
 }
 
 impl Default for GatewayOptions {
@@ -38,13 +41,17 @@ impl Default for GatewayOptions {
             per_user_before_backoff: 10,
             per_user_lockout: 100,
             methods: vec!["app".into()],
+            tls: false,
         }
     }
 }
 
 /// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// The demo site plus one running gateway process.
@@ -60,14 +67,32 @@ pub struct Harness {
 impl Harness {
     /// Starts the demo site and a gateway with `options`.
     pub async fn start(options: GatewayOptions) -> Harness {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind site");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind site");
         let users = demo_users();
-        let site = DemoSite::start(listener, users.clone()).await.expect("start site");
+        let site = DemoSite::start(listener, users.clone())
+            .await
+            .expect("start site");
         let dir = tempfile::tempdir().expect("tempdir");
         for name in ["cookie-k1.key", "secret-k1.key"] {
-            mfa_gateway::config::keys::ensure_key_file(&dir.path().join("keys").join(name)).expect("key file");
+            mfa_gateway::config::keys::ensure_key_file(&dir.path().join("keys").join(name))
+                .expect("key file");
         }
-        let mut h = Harness { site, users, dir, port: free_port(), options, child: None };
+        if options.tls {
+            let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+                .expect("self-signed cert");
+            std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).expect("cert");
+            std::fs::write(dir.path().join("key.pem"), cert.key_pair.serialize_pem()).expect("key");
+        }
+        let mut h = Harness {
+            site,
+            users,
+            dir,
+            port: free_port(),
+            options,
+            child: None,
+        };
         h.write_config();
         h.start_gateway().await;
         h
@@ -97,7 +122,7 @@ impl Harness {
 mode: demo
 listen:
   address: 127.0.0.1:{port}
-threads: 2
+{tls}threads: 2
 upstream:
   address: {site}
 site:
@@ -124,9 +149,7 @@ mfa:
     per_user_lockout: {lockout}
   trust_periods: {periods}
   default_trust_period: {default_period}
-cookies:
-  secure: "false"
-storage:
+{cookies}storage:
   durable:
     sqlite: {dir}/mfa.sqlite
 keys:
@@ -144,6 +167,19 @@ branding:
   roster_update_url: https://www.smartmls.com/roster
 "#,
             port = self.port,
+            tls = if o.tls {
+                format!(
+                    "  tls:\n    cert_file: {d}/cert.pem\n    key_file: {d}/key.pem\n",
+                    d = self.dir.path().display()
+                )
+            } else {
+                String::new()
+            },
+            cookies = if o.tls {
+                String::new()
+            } else {
+                "cookies:\n  secure: \"false\"\n".to_string()
+            },
             site = self.site.addr(),
             enforce = o.enforce_from,
             methods = list(&o.methods),
@@ -159,7 +195,11 @@ branding:
 
     /// Starts the gateway binary and waits until it accepts connections.
     pub async fn start_gateway(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
             .args(["run", "--config"])
             .arg(self.config_path())
@@ -176,7 +216,10 @@ branding:
     /// Stops the gateway (SIGTERM, then waits).
     pub fn stop_gateway(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -197,7 +240,11 @@ branding:
 
     /// Base URL of the gateway.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        if self.options.tls {
+            format!("https://localhost:{}", self.port)
+        } else {
+            format!("http://127.0.0.1:{}", self.port)
+        }
     }
 
     /// A new browser (empty cookie jar) pointed at the gateway.
@@ -212,7 +259,11 @@ branding:
 
     /// True if the legacy site ever saw an authenticated request for `user`.
     pub fn site_saw_session_of(&self, user: &str) -> bool {
-        self.site.seen().iter().any(|r| r.session_user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(user)))
+        self.site.seen().iter().any(|r| {
+            r.session_user
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(user))
+        })
     }
 }
 
@@ -226,15 +277,24 @@ impl Drop for Harness {
 async fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("gateway exited with {status}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+            panic!(
+                "gateway exited with {status}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("gateway did not listen on {port}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+    panic!(
+        "gateway did not listen on {port}:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// What an enrollment produced.
@@ -269,23 +329,35 @@ pub async fn enroll_app(b: &mut Browser, user: &DemoUser, remember_secs: u64) ->
     assert_eq!(login.location.as_deref(), Some("/_mfa/"));
     let page = b.get("/_mfa/").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let uri = page.otpauth_uri().expect("otpauth uri on the enrollment page");
+    let uri = page
+        .otpauth_uri()
+        .expect("otpauth uri on the enrollment page");
     let secret = totp::secret_from_uri(&uri);
     let csrf = page.input_value("csrf").expect("csrf");
     let step = totp::current_step();
     let code = totp::code_at_step(&secret, step);
     let remember = remember_secs.to_string();
     let done = b
-        .post_form("/_mfa/enroll/app", &[("csrf", &csrf), ("code", &code), ("remember", &remember)])
+        .post_form(
+            "/_mfa/enroll/app",
+            &[("csrf", &csrf), ("code", &code), ("remember", &remember)],
+        )
         .await;
-    (Enrolled { secret, last_step: step }, done)
+    (
+        Enrolled {
+            secret,
+            last_step: step,
+        },
+        done,
+    )
 }
 
 /// Submits a code on the challenge page of the current held login.
 pub async fn submit_code(b: &mut Browser, code: &str) -> Resp {
     let page = b.get("/_mfa/").await;
     let csrf = page.input_value("csrf").unwrap_or_default();
-    b.post_form("/_mfa/verify", &[("csrf", &csrf), ("code", code)]).await
+    b.post_form("/_mfa/verify", &[("csrf", &csrf), ("code", code)])
+        .await
 }
 
 /// 30 days in seconds (the default trust period).

@@ -11,7 +11,10 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
     let mut nbits = 0;
     let mut out = Vec::new();
     for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = ALPHABET.iter().position(|a| *a == c.to_ascii_uppercase()).expect("base32 char") as u64;
+        let v = ALPHABET
+            .iter()
+            .position(|a| *a == c.to_ascii_uppercase())
+            .expect("base32 char") as u64;
         bits = (bits << 5) | v;
         nbits += 5;
         if nbits >= 8 {
@@ -37,7 +40,11 @@ pub fn code_at_step(secret: &[u8], step: u64) -> String {
 
 /// Current Unix step.
 pub fn current_step() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() / 30
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        / 30
 }
 
 /// Extracts the `secret=` parameter from an otpauth URI.
@@ -52,6 +59,11 @@ pub fn secret_from_uri(uri: &str) -> Vec<u8> {
 
 /// Cross-checks with `oathtool` when it is installed (Debian package `oathtool`).
 pub fn oathtool_code(base32: &str) -> Option<String> {
-    let out = std::process::Command::new("oathtool").args(["--totp", "-b", base32]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", base32])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::super::duration::format_duration;
 use super::super::raw::{RawAttempts, RawMfa};
-use super::super::{AttemptLimits, EmailConfig, Method, MfaPolicy, RosterConfig, RosterSource, SmsConfig};
+use super::super::{
+    AttemptLimits, EmailConfig, Method, MfaPolicy, RosterConfig, RosterSource, SmsConfig,
+};
 use super::{checks, Context, Report};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -28,13 +30,30 @@ pub(super) fn mfa(context: &mut Context, raw: &RawMfa) -> MfaPolicy {
         None => DateTime::<Utc>::UNIX_EPOCH,
     };
     let methods = methods(report, raw.methods.as_deref());
-    let code_ttl = checks::duration_between(report, "mfa.code_ttl", raw.code_ttl.as_ref(), 5 * MINUTE, (MINUTE, 30 * MINUTE));
-    let pending_ttl =
-        checks::duration_between(report, "mfa.pending_ttl", raw.pending_ttl.as_ref(), 10 * MINUTE, (MINUTE, HOUR));
-    if pending_ttl < code_ttl {
+    let errors_before = report.errors.len();
+    let code_ttl = checks::duration_between(
+        report,
+        "mfa.code_ttl",
+        raw.code_ttl.as_ref(),
+        5 * MINUTE,
+        (MINUTE, 30 * MINUTE),
+    );
+    let code_ttl_ok = report.errors.len() == errors_before;
+    let pending_ttl = checks::duration_between(
+        report,
+        "mfa.pending_ttl",
+        raw.pending_ttl.as_ref(),
+        10 * MINUTE,
+        (MINUTE, HOUR),
+    );
+    // Comparing against a code_ttl already reported as wrong would only repeat that error.
+    if code_ttl_ok && pending_ttl < code_ttl {
         report.error(
             "mfa.pending_ttl",
-            format!("must be at least mfa.code_ttl ({}): a held login has to outlive its code", format_duration(code_ttl)),
+            format!(
+                "must be at least mfa.code_ttl ({}): a held login has to outlive its code",
+                format_duration(code_ttl)
+            ),
         );
     }
     let totp_skew_steps = raw.totp_skew_steps.unwrap_or(1);
@@ -42,9 +61,21 @@ pub(super) fn mfa(context: &mut Context, raw: &RawMfa) -> MfaPolicy {
         report.error("mfa.totp_skew_steps", format!("{totp_skew_steps} is out of range: use 0 to 2 (each step widens the window for guessing)"));
     }
     let attempts = attempts(report, &raw.attempts);
-    let (trust_periods, default_trust_period) =
-        trust_periods(report, raw.trust_periods.as_deref(), raw.default_trust_period.as_ref());
-    MfaPolicy { enforce_from, methods, code_ttl, pending_ttl, totp_skew_steps, attempts, trust_periods, default_trust_period }
+    let (trust_periods, default_trust_period) = trust_periods(
+        report,
+        raw.trust_periods.as_deref(),
+        raw.default_trust_period.as_ref(),
+    );
+    MfaPolicy {
+        enforce_from,
+        methods,
+        code_ttl,
+        pending_ttl,
+        totp_skew_steps,
+        attempts,
+        trust_periods,
+        default_trust_period,
+    }
 }
 
 /// `2025-11-05` (midnight UTC) or an RFC 3339 timestamp.
@@ -69,7 +100,10 @@ fn methods(report: &mut Report, raw: Option<&[String]>) -> Vec<Method> {
         return vec![Method::App];
     };
     if raw.is_empty() {
-        report.error("mfa.methods", "enable at least one method (app, email, text)");
+        report.error(
+            "mfa.methods",
+            "enable at least one method (app, email, text)",
+        );
     }
     let mut methods = Vec::with_capacity(raw.len());
     for (index, word) in raw.iter().enumerate() {
@@ -79,7 +113,10 @@ fn methods(report: &mut Report, raw: Option<&[String]>) -> Vec<Method> {
             "email" => Method::Email,
             "text" => Method::Text,
             other => {
-                report.error(key, format!("\"{other}\" is not a method (app, email, text)"));
+                report.error(
+                    key,
+                    format!("\"{other}\" is not a method (app, email, text)"),
+                );
                 continue;
             }
         };
@@ -95,7 +132,10 @@ fn methods(report: &mut Report, raw: Option<&[String]>) -> Vec<Method> {
 fn attempts(report: &mut Report, raw: &RawAttempts) -> AttemptLimits {
     let per_challenge = raw.per_challenge.unwrap_or(5);
     if !(1..=20).contains(&per_challenge) {
-        report.error("mfa.attempts.per_challenge", format!("{per_challenge} is out of range: use 1 to 20"));
+        report.error(
+            "mfa.attempts.per_challenge",
+            format!("{per_challenge} is out of range: use 1 to 20"),
+        );
     }
     let per_user_lockout = raw.per_user_lockout.unwrap_or(20);
     if !(1..=MAX_LOCKOUT).contains(&per_user_lockout) {
@@ -105,12 +145,14 @@ fn attempts(report: &mut Report, raw: &RawAttempts) -> AttemptLimits {
         );
     }
     let per_user_before_backoff = raw.per_user_before_backoff.unwrap_or(5);
-    if per_user_before_backoff < 1 || per_user_before_backoff > per_user_lockout {
+    let lockout_ok = (1..=MAX_LOCKOUT).contains(&per_user_lockout);
+    if per_user_before_backoff < 1 || (lockout_ok && per_user_before_backoff > per_user_lockout) {
         report.error(
             "mfa.attempts.per_user_before_backoff",
             format!("{per_user_before_backoff} is out of range: use 1 to per_user_lockout ({per_user_lockout})"),
         );
     }
+    let errors_before = report.errors.len();
     let backoff_base = checks::duration_between(
         report,
         "mfa.attempts.backoff_base",
@@ -118,20 +160,45 @@ fn attempts(report: &mut Report, raw: &RawAttempts) -> AttemptLimits {
         30 * Duration::from_secs(1),
         (Duration::from_secs(1), HOUR),
     );
-    let backoff_max =
-        checks::duration_between(report, "mfa.attempts.backoff_max", raw.backoff_max.as_ref(), 15 * MINUTE, (Duration::from_secs(1), DAY));
-    if backoff_max < backoff_base {
-        report.error("mfa.attempts.backoff_max", format!("must be at least backoff_base ({})", format_duration(backoff_base)));
+    let backoff_max = checks::duration_between(
+        report,
+        "mfa.attempts.backoff_max",
+        raw.backoff_max.as_ref(),
+        15 * MINUTE,
+        (Duration::from_secs(1), DAY),
+    );
+    if report.errors.len() == errors_before && backoff_max < backoff_base {
+        report.error(
+            "mfa.attempts.backoff_max",
+            format!(
+                "must be at least backoff_base ({})",
+                format_duration(backoff_base)
+            ),
+        );
     }
-    AttemptLimits { per_challenge, per_user_before_backoff, backoff_base, backoff_max, per_user_lockout }
+    AttemptLimits {
+        per_challenge,
+        per_user_before_backoff,
+        backoff_base,
+        backoff_max,
+        per_user_lockout,
+    }
 }
 
-fn trust_periods(report: &mut Report, raw: Option<&[String]>, raw_default: Option<&String>) -> (Vec<Duration>, Duration) {
+fn trust_periods(
+    report: &mut Report,
+    raw: Option<&[String]>,
+    raw_default: Option<&String>,
+) -> (Vec<Duration>, Duration) {
+    let errors_before = report.errors.len();
     let periods: Vec<Duration> = match raw {
         None => vec![DAY, 30 * DAY],
         Some(raw) => {
             if raw.is_empty() {
-                report.error("mfa.trust_periods", "offer at least one trust period, e.g. [24h, 30d]");
+                report.error(
+                    "mfa.trust_periods",
+                    "offer at least one trust period, e.g. [24h, 30d]",
+                );
             }
             let mut seen = HashSet::new();
             raw.iter()
@@ -139,7 +206,15 @@ fn trust_periods(report: &mut Report, raw: Option<&[String]>, raw_default: Optio
                 .filter_map(|(index, text)| {
                     let key = format!("mfa.trust_periods[{index}]");
                     let before = report.errors.len();
-                    let period = checks::duration_between(report, &key, Some(text), DAY, (MINUTE, MAX_TRUST_PERIOD));
+                    let period = checks::duration_between(
+                        report,
+                        &key,
+                        Some(text),
+                        DAY,
+                        // A short period only asks more often, so it is allowed (demos and tests
+                        // use seconds to show expiry); only the upper bound protects members.
+                        (Duration::from_secs(1), MAX_TRUST_PERIOD),
+                    );
                     if report.errors.len() > before {
                         return None;
                     }
@@ -158,11 +233,20 @@ fn trust_periods(report: &mut Report, raw: Option<&[String]>, raw_default: Optio
         None => longest,
         Some(text) => {
             let default = checks::duration(report, "mfa.default_trust_period", Some(text), longest);
-            let offered = periods.iter().map(|p| format_duration(*p)).collect::<Vec<_>>().join(", ");
-            if !periods.contains(&default) && !periods.is_empty() {
+            let offered = periods
+                .iter()
+                .map(|p| format_duration(*p))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // Skipped when the list itself had problems: the default may be the entry that failed.
+            let list_ok = report.errors.len() == errors_before;
+            if list_ok && !periods.contains(&default) {
                 report.error(
                     "mfa.default_trust_period",
-                    format!("{} is not one of mfa.trust_periods ({offered})", format_duration(default)),
+                    format!(
+                        "{} is not one of mfa.trust_periods ({offered})",
+                        format_duration(default)
+                    ),
                 );
             }
             default
@@ -205,11 +289,19 @@ mod tests {
     #[test]
     fn enforce_from_accepts_date_and_rfc3339() {
         let mut report = Report::default();
-        assert_eq!(enforce_from(&mut report, "2025-11-05").to_rfc3339(), "2025-11-05T00:00:00+00:00");
-        assert_eq!(enforce_from(&mut report, "2025-11-05T06:00:00-05:00").to_rfc3339(), "2025-11-05T11:00:00+00:00");
+        assert_eq!(
+            enforce_from(&mut report, "2025-11-05").to_rfc3339(),
+            "2025-11-05T00:00:00+00:00"
+        );
+        assert_eq!(
+            enforce_from(&mut report, "2025-11-05T06:00:00-05:00").to_rfc3339(),
+            "2025-11-05T11:00:00+00:00"
+        );
         assert!(report.is_empty());
         enforce_from(&mut report, "Nov 5th");
-        assert!(report.to_string().starts_with("mfa.enforce_from: \"Nov 5th\" is not a date"));
+        assert!(report
+            .to_string()
+            .starts_with("mfa.enforce_from: \"Nov 5th\" is not a date"));
     }
 
     #[test]
@@ -225,12 +317,37 @@ mod tests {
     #[test]
     fn trust_period_problems() {
         let mut report = Report::default();
-        let raw = ["24h".to_string(), "45x".to_string(), "401d".to_string(), "1d".to_string()];
+        let raw = [
+            "24h".to_string(),
+            "45x".to_string(),
+            "401d".to_string(),
+            "1d".to_string(),
+        ];
         trust_periods(&mut report, Some(&raw), Some(&"7d".to_string()));
         let text = report.to_string();
-        assert!(text.contains("mfa.trust_periods[1]: \"45x\" is not a duration"), "{text}");
-        assert!(text.contains("mfa.trust_periods[2]: 401d is out of range"), "{text}");
-        assert!(text.contains("mfa.trust_periods[3]: 24h is listed twice"), "{text}");
-        assert!(text.contains("mfa.default_trust_period: 7d is not one of mfa.trust_periods (24h)"), "{text}");
+        assert!(
+            text.contains("mfa.trust_periods[1]: \"45x\" is not a duration"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mfa.trust_periods[2]: 401d is out of range"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mfa.trust_periods[3]: 24h is listed twice"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("mfa.default_trust_period"),
+            "a broken list must not cascade:\n{text}"
+        );
+
+        let mut report = Report::default();
+        let raw = ["24h".to_string(), "30d".to_string()];
+        trust_periods(&mut report, Some(&raw), Some(&"7d".to_string()));
+        assert_eq!(
+            report.to_string(),
+            "mfa.default_trust_period: 7d is not one of mfa.trust_periods (24h, 30d)"
+        );
     }
 }

@@ -22,7 +22,11 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
     if !MAX_BODY_RANGE.contains(&max_body_bytes) {
         report.error(
             "site.login.max_body_bytes",
-            format!("{max_body_bytes} is out of range: use {} to {}", MAX_BODY_RANGE.start(), MAX_BODY_RANGE.end()),
+            format!(
+                "{max_body_bytes} is out of range: use {} to {}",
+                MAX_BODY_RANGE.start(),
+                MAX_BODY_RANGE.end()
+            ),
         );
     }
 
@@ -30,11 +34,17 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
     let status = raw_success.status.clone().unwrap_or_default();
     for (index, code) in status.iter().enumerate() {
         if !(100..=599).contains(code) {
-            report.error(format!("site.login.success.status[{index}]"), format!("{code} is not an HTTP status code"));
+            report.error(
+                format!("site.login.success.status[{index}]"),
+                format!("{code} is not an HTTP status code"),
+            );
         }
     }
     // Default: a redirect back to the login page is a failed attempt.
-    let location_not_prefix = raw_success.location_not_prefix.clone().unwrap_or_else(|| vec![login_path.clone()]);
+    let location_not_prefix = raw_success
+        .location_not_prefix
+        .clone()
+        .unwrap_or_else(|| vec![login_path.clone()]);
     for (index, prefix) in location_not_prefix.iter().enumerate() {
         if !prefix.starts_with('/') {
             report.error(
@@ -53,7 +63,10 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
     }
 
     if raw.session_cookies.is_empty() {
-        report.error("site.session_cookies", "name at least one session cookie of the legacy site, e.g. [JSESSIONID]");
+        report.error(
+            "site.session_cookies",
+            "name at least one session cookie of the legacy site, e.g. [JSESSIONID]",
+        );
     }
     let mut seen = HashSet::new();
     for (index, name) in raw.session_cookies.iter().enumerate() {
@@ -81,7 +94,10 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
             } else if !logout_paths.insert(path.clone()) {
                 report.error(&key, format!("\"{path}\" is listed twice"));
             }
-            LogoutPath { path, forget_device: entry.forget_device.unwrap_or(false) }
+            LogoutPath {
+                path,
+                forget_device: entry.forget_device.unwrap_or(false),
+            }
         })
         .collect();
 
@@ -105,7 +121,11 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
             username_field,
             username_case_insensitive: raw.login.username_case_insensitive.unwrap_or(true),
             max_body_bytes,
-            success: LoginSuccess { status, sets_session_cookie, location_not_prefix },
+            success: LoginSuccess {
+                status,
+                sets_session_cookie,
+                location_not_prefix,
+            },
         },
         session_cookies: raw.session_cookies.clone(),
         logout,

@@ -1,0 +1,179 @@
+//! `storage:` the durable store (SQLite or PostgreSQL) and the ephemeral one (memory or Redis).
+
+use std::path::PathBuf;
+
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+use super::super::raw::{RawEphemeral, RawStorage};
+use super::super::{DurableStore, EphemeralStore, StorageConfig};
+use super::{checks, Context, Report};
+
+pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig {
+    let durable = match (&raw.durable.sqlite, &raw.durable.postgres) {
+        (Some(path), None) => {
+            let path = checks::non_empty(&mut context.report, "storage.durable.sqlite", path);
+            let resolved = context.resolver.path(&path);
+            if resolved.is_dir() {
+                context.report.error(
+                    "storage.durable.sqlite",
+                    format!(
+                        "{} is a directory; name the database file",
+                        resolved.display()
+                    ),
+                );
+            }
+            DurableStore::Sqlite { path: resolved }
+        }
+        (None, Some(postgres)) => {
+            let password = context.secret(
+                "storage.durable.postgres.password",
+                postgres.password.as_ref(),
+            );
+            let url = service_url(
+                &mut context.report,
+                "storage.durable.postgres.url",
+                &postgres.url,
+                &["postgres", "postgresql"],
+                password.as_deref(),
+            );
+            DurableStore::Postgres { url }
+        }
+        (Some(_), Some(_)) => {
+            context
+                .report
+                .error("storage.durable", "set only one of sqlite or postgres");
+            DurableStore::Sqlite {
+                path: PathBuf::new(),
+            }
+        }
+        (None, None) => {
+            context.report.error(
+                "storage.durable",
+                "set sqlite: PATH or postgres: {url: ...}",
+            );
+            DurableStore::Sqlite {
+                path: PathBuf::new(),
+            }
+        }
+    };
+    let ephemeral = match &raw.ephemeral {
+        None | Some(RawEphemeral::Memory) => EphemeralStore::Memory,
+        Some(RawEphemeral::Redis(redis)) => {
+            let password =
+                context.secret("storage.ephemeral.redis.password", redis.password.as_ref());
+            let url = service_url(
+                &mut context.report,
+                "storage.ephemeral.redis.url",
+                &redis.url,
+                &["redis", "rediss"],
+                password.as_deref(),
+            );
+            EphemeralStore::Redis { url }
+        }
+    };
+    StorageConfig { durable, ephemeral }
+}
+
+/// Checks a database URL's scheme, refuses a password written inside it (secrets come from
+/// files or the environment only) and merges `password` in when given. Messages never quote
+/// the URL, which may end up holding the password.
+fn service_url(
+    report: &mut Report,
+    key: &str,
+    url: &str,
+    schemes: &[&str],
+    password: Option<&str>,
+) -> String {
+    let expected = schemes
+        .iter()
+        .map(|s| format!("{s}://"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let Some((scheme, rest)) = url
+        .split_once("://")
+        .filter(|(scheme, _)| schemes.contains(scheme))
+    else {
+        report.error(key, format!("must start with {expected}"));
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, host) = authority
+        .rsplit_once('@')
+        .map_or((None, authority), |(user, host)| (Some(user), host));
+    if host.is_empty() {
+        report.error(key, "names no host");
+    }
+    let lower_tail = tail.to_ascii_lowercase();
+    if userinfo.is_some_and(|user| user.contains(':')) || lower_tail.contains("password=") {
+        report.error(
+            key,
+            "holds a password; move it to password: {file: PATH} or {env: NAME} next to url",
+        );
+        return url.to_string();
+    }
+    let Some(password) = password else {
+        return url.to_string();
+    };
+    let encoded = utf8_percent_encode(password, NON_ALPHANUMERIC);
+    match userinfo {
+        Some(user) if !user.is_empty() => format!("{scheme}://{user}:{encoded}@{host}{tail}"),
+        // Redis accepts a password without a user name; PostgreSQL needs to know who logs in.
+        _ if scheme.starts_with("redis") => format!("{scheme}://:{encoded}@{host}{tail}"),
+        _ => {
+            report.error(key, format!("name the user ({scheme}://USER@host/...) when the password comes from password:"));
+            url.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(raw: &str, schemes: &[&str], password: Option<&str>) -> (String, String) {
+        let mut report = Report::default();
+        let merged = service_url(&mut report, "k", raw, schemes, password);
+        (merged, report.to_string())
+    }
+
+    #[test]
+    fn passwords_are_merged_percent_encoded() {
+        let pg = ["postgres", "postgresql"];
+        assert_eq!(
+            url("postgres://app@db:5432/mfa", &pg, Some("a:b@c")),
+            (
+                "postgres://app:a%3Ab%40c@db:5432/mfa".to_string(),
+                String::new()
+            )
+        );
+        assert_eq!(
+            url("redis://cache:6379/0", &["redis", "rediss"], Some("pw")),
+            ("redis://:pw@cache:6379/0".to_string(), String::new())
+        );
+        assert_eq!(url("postgres://db/mfa", &pg, None).1, "");
+    }
+
+    #[test]
+    fn url_problems_never_quote_the_url() {
+        let pg = ["postgres", "postgresql"];
+        let (_, text) = url("postgres://db/mfa", &pg, Some("pw"));
+        assert_eq!(
+            text,
+            "k: name the user (postgres://USER@host/...) when the password comes from password:"
+        );
+        for inline in [
+            "postgres://app:hunter2@db/mfa",
+            "postgres://app@db/mfa?Password=hunter2",
+        ] {
+            let (_, text) = url(inline, &pg, None);
+            assert!(text.starts_with("k: holds a password"), "{text}");
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert_eq!(
+            url("mysql://db/mfa", &pg, None).1,
+            "k: must start with postgres:// or postgresql://"
+        );
+        assert_eq!(url("postgres:///mfa", &pg, None).1, "k: names no host");
+    }
+}
