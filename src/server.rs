@@ -30,24 +30,17 @@ pub enum StartError {
     Pages(String),
     #[error("listen: {0}")]
     Listen(String),
-    #[error("mfa.methods: {0}")]
-    Methods(String),
+    #[error("roster: {0}")]
+    Roster(String),
+    #[error("email: {0}")]
+    Email(String),
+    #[error("sms: {0}")]
+    Sms(String),
 }
 
 /// Opens the stores and builds the shared state. Must run inside a tokio runtime that stays
 /// alive for the whole process (store connections belong to it).
 pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
-    // Refuse rather than silently offer fewer methods than the config promises.
-    if let Some(m) = config
-        .mfa
-        .methods
-        .iter()
-        .find(|m| **m != crate::config::Method::App)
-    {
-        return Err(StartError::Methods(format!(
-            "{m:?} codes are not served by this build yet; use [app] (email and text arrive with the roster-backed pages)"
-        )));
-    }
     let new_cipher = || {
         SecretCipher::new(&config.keys.secret_keys)
             .map_err(|e| StartError::SecretKeys(e.to_string()))
@@ -75,6 +68,23 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     };
     let pages = Pages::new(&config.branding, config.static_dir.as_deref())
         .map_err(|e| StartError::Pages(e.to_string()))?;
+    let roster = crate::roster::from_config(&config.roster)
+        .await
+        .map_err(|e| StartError::Roster(e.to_string()))?;
+    let email = match &config.email {
+        Some(cfg) => Some(
+            crate::delivery::email_sender(cfg, &config.branding, config.mode)
+                .map_err(|e| StartError::Email(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let sms = match &config.sms {
+        Some(cfg) => Some(
+            crate::delivery::sms_sender(cfg, &config.branding, config.mode)
+                .map_err(|e| StartError::Sms(e.to_string()))?,
+        ),
+        None => None,
+    };
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
     Ok(Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
@@ -82,6 +92,9 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         durable,
         ephemeral,
         pages,
+        roster,
+        email,
+        sms,
         classifier: Classifier::new(&config.site),
         cookie_names: CookieNames::new(&config.cookies.name_prefix, secure_cookies),
         secure_cookies,

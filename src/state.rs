@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::delivery::CodeSender;
 use crate::http::classify::Classifier;
 use crate::mfa::tokens::KeyRing;
 use crate::pages::Pages;
+use crate::roster::Roster;
 use crate::store::crypto::SecretCipher;
 use crate::store::{DurableStore, EphemeralStore};
 
@@ -53,6 +55,12 @@ pub struct AppState {
     pub durable: Arc<dyn DurableStore>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub pages: Pages,
+    /// Where members' email addresses and mobile numbers come from.
+    pub roster: Arc<dyn Roster>,
+    /// Email delivery, when the email method is enabled.
+    pub email: Option<Arc<dyn CodeSender>>,
+    /// Text-message delivery, when the text method is enabled.
+    pub sms: Option<Arc<dyn CodeSender>>,
     pub classifier: Classifier,
     pub cookie_names: CookieNames,
     /// Gateway cookies carry `Secure` and the `__Host-` prefix.

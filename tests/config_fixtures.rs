@@ -314,8 +314,10 @@ fn shipped_gateway_yaml_loads_with_the_demo_values() {
         config.mfa.enforce_from.to_rfc3339(),
         "2025-11-05T00:00:00+00:00"
     );
-    // The demo serves the app method until the email/text pages are wired in.
-    assert_eq!(config.mfa.methods, [Method::App]);
+    assert_eq!(
+        config.mfa.methods,
+        [Method::App, Method::Email, Method::Text]
+    );
     assert_eq!(config.mfa.code_ttl, Duration::from_secs(300));
     assert_eq!(config.mfa.trust_periods, [DAY, 30 * DAY]);
     assert_eq!(config.mfa.default_trust_period, 30 * DAY);
@@ -329,8 +331,12 @@ fn shipped_gateway_yaml_loads_with_the_demo_values() {
     assert_eq!(config.branding.name, "SmartMLS");
     assert_eq!(config.branding.support_email, "support@smartmls.com");
     assert_eq!(config.branding.support_phone, "(203) 750-6000");
-    // The email: and sms: sections are validated but unused while only the app is enabled.
-    assert!(config.email.is_none() && config.sms.is_none());
+    let email = config.email.as_ref().unwrap();
+    assert_eq!(email.from, "SmartMLS <no-reply@connectmls.com>");
+    assert!(
+        matches!(&email.transport, EmailTransport::Outbox { dir: outbox } if outbox.ends_with("demo-data/outbox"))
+    );
+    assert_eq!(config.sms.as_ref().unwrap().from, "+18336972963");
     let admin = config.admin.as_ref().unwrap();
     assert_eq!(admin.address.to_string(), "127.0.0.1:9090");
     assert!(admin.token.as_ref().is_some_and(|token| token.len() >= 16));

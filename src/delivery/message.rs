@@ -16,6 +16,14 @@ const MAX_SMS_BRAND_CHARS: usize = 40;
 /// Colour used when the branding colour is not a plain `#rrggbb` value.
 const FALLBACK_COLOR: &str = "#1f4e79";
 
+/// Inline styles: many mail clients ignore `<style>` blocks, and external CSS is never loaded.
+const BODY_STYLE: &str =
+    "margin:0;padding:24px;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;color:#222222;";
+const CARD_STYLE: &str = "max-width:480px;margin:0 auto;padding:24px;background:#ffffff;";
+const CODE_STYLE: &str = "font-family:'Courier New',Courier,monospace;font-size:34px;\
+                          font-weight:bold;letter-spacing:6px;margin:16px 0;";
+const NOTE_STYLE: &str = "font-size:13px;color:#555555;";
+
 /// The two alternative bodies of a code email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailBody {
@@ -63,18 +71,20 @@ pub fn email_body(msg: &CodeMessage, branding: &Branding) -> EmailBody {
     let html = format!(
         "<!DOCTYPE html>\n\
          <html lang=\"en\">\n\
-         <head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{brand_html} verification code</title></head>\n\
-         <body style=\"margin:0;padding:24px;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;color:#222222;\">\n\
-         <div style=\"max-width:480px;margin:0 auto;padding:24px;background:#ffffff;border-top:4px solid {color};\">\n\
+         <body style=\"{BODY_STYLE}\">\n\
+         <div style=\"{CARD_STYLE}border-top:4px solid {color};\">\n\
          <p>{greeting_html}</p>\n\
          <p>Your {brand_html} verification code is:</p>\n\
-         <p style=\"font-family:'Courier New',Courier,monospace;font-size:34px;font-weight:bold;letter-spacing:6px;margin:16px 0;\">{code_html}</p>\n\
+         <p style=\"{CODE_STYLE}\">{code_html}</p>\n\
          <p>{validity_html} It works only once.</p>\n\
-         <p style=\"font-size:13px;color:#555555;\">If you did not try to sign in to {brand_html}, you can ignore this email. \
-         Someone may know your password: consider changing it, and contact {brand_html} support at \
-         <a href=\"mailto:{email_html}\">{email_html}</a> or {phone_html}{hours_html}.</p>\n\
-         <p style=\"font-size:13px;color:#555555;\">Do not share this code with anyone.</p>\n\
+         <p style=\"{NOTE_STYLE}\">If you did not try to sign in to {brand_html}, you can ignore \
+         this email. Someone may know your password: consider changing it, and contact \
+         {brand_html} support at <a href=\"mailto:{email_html}\">{email_html}</a> or \
+         {phone_html}{hours_html}.</p>\n\
+         <p style=\"{NOTE_STYLE}\">Do not share this code with anyone.</p>\n\
          </div>\n\
          </body>\n\
          </html>\n",

@@ -19,6 +19,9 @@ use super::phone::normalize_phone;
 use super::{error_chain, log_outcome, CodeMessage, CodeSender, DeliveryError};
 use crate::config::{Branding, SmsConfig, SmsProvider};
 
+/// Largest part of an error answer that is read.
+const MAX_ERROR_BODY_BYTES: usize = 16 * 1024;
+
 /// Which HTTP API the sender talks to.
 enum Api {
     Twilio {
@@ -149,7 +152,7 @@ impl HttpSmsSender {
     async fn rejection(&self, response: Response, to: &str) -> DeliveryError {
         let status = response.status();
         let provider = self.api.provider();
-        let text = response.text().await.unwrap_or_default();
+        let text = read_limited(response).await;
         let explained = match &self.api {
             Api::Twilio { .. } => serde_json::from_str::<TwilioError>(&text)
                 .ok()
@@ -208,6 +211,20 @@ impl CodeSender for HttpSmsSender {
     fn provider(&self) -> &'static str {
         self.api.provider()
     }
+}
+
+/// Reads at most [`MAX_ERROR_BODY_BYTES`] of an error answer: enough for any provider's JSON
+/// error, and a misbehaving endpoint cannot make the gateway buffer an endless body.
+async fn read_limited(mut response: Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ERROR_BODY_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn join_nonempty(first: &str, second: &str) -> String {

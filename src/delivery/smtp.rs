@@ -104,7 +104,8 @@ impl SmtpSender {
                     ),
             )
             .map_err(|error| {
-                DeliveryError::Misconfigured(format!("cannot build the code email: {error}"))
+                let detail = scrub_detail(&error.to_string(), &msg.to);
+                DeliveryError::Misconfigured(format!("cannot build the code email: {detail}"))
             })
     }
 }

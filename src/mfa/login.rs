@@ -130,6 +130,7 @@ async fn decide_for(
         must_enroll: !enrolled,
         draft_secret: None,
         api: false,
+        method: None,
     };
     let id = pending::new_id()?;
     pending::save(

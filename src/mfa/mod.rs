@@ -2,6 +2,8 @@
 //! verification. Nothing here knows about pingora; the proxy and the pages call into it.
 
 pub mod claims;
+pub mod codes;
+pub mod contact;
 pub mod limits;
 pub mod login;
 pub mod pending;

@@ -27,6 +27,10 @@ pub struct PendingLogin {
     pub draft_secret: Option<String>,
     /// The login came from an API client (JSON answers instead of pages).
     pub api: bool,
+    /// The method in use for this login (`app`, `email`, `text`): being set up, or chosen with
+    /// "Try another method". `None` = the member's enrolled method.
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 fn key(id: &str) -> String {

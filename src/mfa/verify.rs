@@ -2,14 +2,17 @@
 //! pages and (later) the JSON API.
 //!
 //! Order matters: the member lock is checked first, the per-login attempt is counted *before*
-//! the code is looked at (so parallel guesses cannot exceed the limit), the TOTP step is
-//! advanced atomically (single use), and the held login is consumed atomically (released once).
+//! the code is looked at (so parallel guesses cannot exceed the limit), the code is consumed
+//! atomically (TOTP: the step only moves forward; email/text: compare-and-delete), and the held
+//! login is consumed atomically (released once).
 
 use tracing::{info, warn};
 
+use super::codes::{self, CodeCheck};
 use super::limits::lock_after_failures;
 use super::pending::{self, PendingLogin};
 use super::totp;
+use crate::config::Method;
 use crate::state::AppState;
 use crate::store::{EnrolledMethod, Enrollment, MemberRecord, StoreResult};
 
@@ -23,21 +26,23 @@ pub enum VerifyOutcome {
     },
     /// Wrong or reused code.
     Wrong { attempts_left: u32 },
+    /// The emailed / texted code ran out of time (or none was sent): request a new one.
+    CodeExpired { attempts_left: u32 },
     /// Too many wrong codes for this held login: it is void, sign in again.
     ChallengeExhausted,
     /// The member is in backoff or locked until support unlocks (`until` = unix seconds).
     Locked { until: i64 },
     /// The held login no longer exists (expired, cancelled or already used).
     Expired,
-    /// The member has no app enrollment to check against (or is already enrolled when an
-    /// enrollment is being confirmed).
+    /// The factor does not apply (no app enrolled, or already enrolled when confirming set-up).
     NotApplicable,
 }
 
-/// Verifies an authenticator-app code for an enrolled member.
-pub async fn verify_app_code(
+/// Verifies a code for an enrolled member with `method` (the app, or a code sent by email/text).
+pub async fn verify_code(
     state: &AppState,
     pending_id: &str,
+    method: Method,
     code: &str,
 ) -> StoreResult<VerifyOutcome> {
     let Some(login) = pending::load(state.ephemeral.as_ref(), pending_id).await? else {
@@ -47,42 +52,56 @@ pub async fn verify_app_code(
     let Some(member) = state.durable.member(&login.user).await? else {
         return Ok(VerifyOutcome::NotApplicable);
     };
+    let Some(enrollment) = member.enrollment.as_ref() else {
+        return Ok(VerifyOutcome::NotApplicable);
+    };
     if let Some(until) = member.locked_until.filter(|u| *u > now) {
         return Ok(VerifyOutcome::Locked { until });
     }
-    let Some(secret) = member
-        .enrollment
-        .as_ref()
-        .and_then(|e| e.totp_secret.clone())
-    else {
+    let secret = enrollment.totp_secret.clone();
+    if method == Method::App && secret.is_none() {
         return Ok(VerifyOutcome::NotApplicable);
-    };
+    }
     let attempt = match count_attempt(state, pending_id).await? {
         Ok(n) => n,
         Err(outcome) => return Ok(outcome),
     };
-    let step = totp::matching_step(
-        &secret,
-        code.trim(),
-        now as u64,
-        state.config.mfa.totp_skew_steps,
-        totp::DIGITS,
-    );
-    let accepted = match step {
-        Some(step) => state.durable.advance_totp_step(&login.user, step).await?,
-        None => false,
+    let check = match (method, secret) {
+        (Method::App, Some(secret)) => {
+            let skew = state.config.mfa.totp_skew_steps;
+            match totp::matching_step(&secret, code.trim(), now as u64, skew, totp::DIGITS) {
+                Some(step) if state.durable.advance_totp_step(&login.user, step).await? => {
+                    CodeCheck::Valid
+                }
+                _ => CodeCheck::Wrong,
+            }
+        }
+        (Method::App, None) => CodeCheck::Wrong,
+        (contact, _) => {
+            codes::consume(
+                state,
+                pending_id,
+                super::contact::method_name(contact),
+                code,
+            )
+            .await?
+        }
     };
-    if !accepted {
-        return failure(state, pending_id, &login.user, attempt).await;
+    match check {
+        CodeCheck::Valid => finish(state, pending_id, &login.user, member, method).await,
+        CodeCheck::Wrong => failure(state, pending_id, &login.user, attempt).await,
+        CodeCheck::Expired => Ok(VerifyOutcome::CodeExpired {
+            attempts_left: attempts_left(state, attempt),
+        }),
     }
-    finish(state, pending_id, &login.user, member).await
 }
 
-/// Confirms an authenticator-app enrollment with the first code from the draft secret, then
-/// saves the enrollment with the member's chosen trust period.
-pub async fn confirm_app_enrollment(
+/// Confirms a set-up with its first code — from the draft authenticator secret, or a code sent
+/// by email / text — then saves the enrollment with the member's chosen trust period.
+pub async fn confirm_enrollment(
     state: &AppState,
     pending_id: &str,
+    method: Method,
     code: &str,
     trust_period_secs: u64,
 ) -> StoreResult<VerifyOutcome> {
@@ -91,8 +110,8 @@ pub async fn confirm_app_enrollment(
     };
     let now = state.now();
     let existing = state.durable.member(&login.user).await?;
-    // Enrolling a new app once enrolled needs a passed MFA (DESIGN.md invariant 6): a held
-    // login may only enroll if the member still has no enrollment.
+    // Enrolling once enrolled needs a passed MFA (DESIGN.md invariant 6): a held login may only
+    // enroll if the member still has no enrollment.
     if !login.must_enroll || existing.as_ref().is_some_and(|m| m.enrollment.is_some()) {
         return Ok(VerifyOutcome::NotApplicable);
     }
@@ -103,39 +122,53 @@ pub async fn confirm_app_enrollment(
     {
         return Ok(VerifyOutcome::Locked { until });
     }
-    let Some(sealed) = login.draft_secret.as_deref() else {
-        return Ok(VerifyOutcome::NotApplicable);
+    let secret = match (method, login.draft_secret.as_deref()) {
+        (Method::App, Some(sealed)) => Some(state.cipher.open(&login.user, sealed)?),
+        (Method::App, None) => return Ok(VerifyOutcome::NotApplicable),
+        _ => None,
     };
-    let secret = state.cipher.open(&login.user, sealed)?;
     let attempt = match count_attempt(state, pending_id).await? {
         Ok(n) => n,
         Err(outcome) => return Ok(outcome),
     };
-    let Some(step) = totp::matching_step(
-        &secret,
-        code.trim(),
-        now as u64,
-        state.config.mfa.totp_skew_steps,
-        totp::DIGITS,
-    ) else {
-        return failure(state, pending_id, &login.user, attempt).await;
+    let (check, step) = match &secret {
+        Some(secret) => {
+            let skew = state.config.mfa.totp_skew_steps;
+            match totp::matching_step(secret, code.trim(), now as u64, skew, totp::DIGITS) {
+                Some(step) => (CodeCheck::Valid, Some(step)),
+                None => (CodeCheck::Wrong, None),
+            }
+        }
+        None => (
+            codes::consume(state, pending_id, super::contact::method_name(method), code).await?,
+            None,
+        ),
     };
+    match check {
+        CodeCheck::Valid => {}
+        CodeCheck::Wrong => return failure(state, pending_id, &login.user, attempt).await,
+        CodeCheck::Expired => {
+            return Ok(VerifyOutcome::CodeExpired {
+                attempts_left: attempts_left(state, attempt),
+            })
+        }
+    }
     // Consume the held login before saving, so two parallel confirmations cannot both win.
     let Some(login) = pending::take(state.ephemeral.as_ref(), pending_id).await? else {
         return Ok(VerifyOutcome::Expired);
     };
     let enrollment = Enrollment {
-        method: EnrolledMethod::App,
-        totp_secret: Some(secret),
+        method: enrolled_method(method),
+        totp_secret: secret,
         trust_period_secs,
         enrolled_at: now,
     };
     state
         .durable
-        .save_enrollment(&login.user, &enrollment, Some(step))
+        .save_enrollment(&login.user, &enrollment, step)
         .await?;
     state.durable.record_success(&login.user, now).await?;
-    info!(event = "enrollment_completed", user = %login.user, method = "app");
+    info!(event = "enrollment_completed", user = %login.user, method = super::contact::method_name(method));
     let member = state
         .durable
         .member(&login.user)
@@ -152,6 +185,18 @@ pub async fn confirm_app_enrollment(
         login: Box::new(login),
         member: Box::new(member),
     })
+}
+
+fn enrolled_method(method: Method) -> EnrolledMethod {
+    match method {
+        Method::App => EnrolledMethod::App,
+        Method::Email => EnrolledMethod::Email,
+        Method::Text => EnrolledMethod::Text,
+    }
+}
+
+fn attempts_left(state: &AppState, attempt: u64) -> u32 {
+    u64::from(state.config.mfa.attempts.per_challenge).saturating_sub(attempt) as u32
 }
 
 /// Counts the attempt before the code is looked at; `Err(outcome)` when the held login has
@@ -188,13 +233,12 @@ async fn failure(
         state.durable.lock_until(user, until).await?;
         warn!(event = "member_locked", user = %user, until);
     }
-    let limit = u64::from(state.config.mfa.attempts.per_challenge);
-    if attempt >= limit {
+    if attempt >= u64::from(state.config.mfa.attempts.per_challenge) {
         pending::void(state.ephemeral.as_ref(), pending_id).await?;
         return Ok(VerifyOutcome::ChallengeExhausted);
     }
     Ok(VerifyOutcome::Wrong {
-        attempts_left: (limit - attempt) as u32,
+        attempts_left: attempts_left(state, attempt),
     })
 }
 
@@ -203,12 +247,13 @@ async fn finish(
     pending_id: &str,
     user: &str,
     member: MemberRecord,
+    method: Method,
 ) -> StoreResult<VerifyOutcome> {
     let Some(login) = pending::take(state.ephemeral.as_ref(), pending_id).await? else {
         return Ok(VerifyOutcome::Expired);
     };
     state.durable.record_success(user, state.now()).await?;
-    info!(event = "verify_succeeded", user = %user, method = "app");
+    info!(event = "verify_succeeded", user = %user, method = super::contact::method_name(method));
     Ok(VerifyOutcome::Passed {
         login: Box::new(login),
         member: Box::new(member),

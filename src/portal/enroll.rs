@@ -1,74 +1,119 @@
-//! Set-up pages: choose a method, then confirm an authenticator app with its first code and
-//! the trust period (24 hours or 30 days, 30 pre-selected).
+//! Set-up pages: choose a method, then confirm it with a first code — from the authenticator
+//! app (QR, key, link) or sent to the roster email / mobile — and the trust period (24 hours or
+//! 30 days, 30 pre-selected).
 
 use std::time::Duration;
 
-use super::{fail_closed, message, page, Held};
+use super::{fail_closed, help_senders, message, page, save_pending, Held};
+use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
-use crate::mfa::pending;
+use crate::mfa::codes;
+use crate::mfa::contact::{self, method_name, parse_method, Destination, SendOutcome};
 use crate::mfa::release::release_response;
 use crate::mfa::totp;
-use crate::mfa::verify::{confirm_app_enrollment, VerifyOutcome};
-use crate::pages::{EnrollApp, EnrollChoose, Message, MethodChoice, Page, TrustOption};
+use crate::mfa::verify::{confirm_enrollment, VerifyOutcome};
+use crate::pages::{
+    EnrollApp, EnrollChoose, EnrollContact, Message, MethodChoice, Page, TrustOption,
+};
 use crate::state::AppState;
-
-/// Methods a member can set up now: enabled in config and usable without a roster contact.
-fn enrollable(state: &AppState) -> Vec<Method> {
-    state
-        .config
-        .mfa
-        .methods
-        .iter()
-        .copied()
-        .filter(|m| *m == Method::App)
-        .collect()
-}
 
 /// The describing choice for one method.
 pub(super) fn method_choice(method: Method, masked_destination: Option<String>) -> MethodChoice {
-    let (value, label, description) = match method {
+    let (label, description) = match method {
         Method::App => (
-            "app",
             "Authenticator app",
             "Google Authenticator, Microsoft Authenticator or FreeOTP on your phone.",
         ),
         Method::Email => (
-            "email",
             "Email",
             "We email a 6-digit code to the address on your roster record.",
         ),
         Method::Text => (
-            "text",
             "Text message",
             "We text a 6-digit code to the mobile number on your roster record.",
         ),
     };
     MethodChoice {
-        value: value.to_string(),
+        value: method_name(method).to_string(),
         label: label.to_string(),
         description: description.to_string(),
         masked_destination,
     }
 }
 
-/// First page of set-up: the only method directly, or the choice.
+/// Methods this member can set up now: the app (if enabled) and every enabled email / text
+/// method the roster has a destination for.
+async fn options(
+    state: &AppState,
+    user: &str,
+) -> Result<Vec<(Method, Option<Destination>)>, GatewayResponse> {
+    let mut out: Vec<(Method, Option<Destination>)> = Vec::new();
+    if state.config.mfa.methods.contains(&Method::App) {
+        out.push((Method::App, None));
+    }
+    match contact::destinations(state, user).await {
+        Ok(dests) => out.extend(dests.into_iter().map(|d| (d.method, Some(d)))),
+        Err(e) => {
+            tracing::error!(event = "roster_unavailable", error = %e);
+            return Err(fail_closed(state));
+        }
+    }
+    out.sort_by_key(|(m, _)| state.config.mfa.methods.iter().position(|x| x == m));
+    Ok(out)
+}
+
+/// First page of set-up: the method already chosen for this login, the only one, or the choice.
 pub(super) async fn start(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
-    match enrollable(state).as_slice() {
-        [Method::App] => app_page(state, held, None).await,
-        _ => choose(state, &held, None),
+    match held
+        .login
+        .method
+        .as_deref()
+        .and_then(|m| parse_method(state, m))
+    {
+        Some(Method::App) => return app_page(state, held, None).await,
+        Some(method) => return contact_page(state, &held, method, None, None).await,
+        None => {}
+    }
+    let options = match options(state, &held.login.user).await {
+        Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    match options.as_slice() {
+        [(Method::App, _)] => app_page(state, held, None).await,
+        [(method, Some(dest))] => {
+            // The only way to set up: send the first code right away.
+            let (method, dest) = (*method, dest.clone());
+            let mut held = held;
+            held.login.method = Some(method_name(method).to_string());
+            if let Err(resp) = save_pending(state, &held).await {
+                return resp;
+            }
+            let (error, notice) = send(state, &held, &dest).await;
+            contact_page(state, &held, method, error, notice).await
+        }
+        [] | [(_, None)] => message(
+            state,
+            Message::new(
+                409,
+                "We can't set up verification for you yet",
+                "Your roster record has no email address or mobile number we can send codes to. \
+                 Please update your roster information, or contact support.",
+            ),
+        ),
+        _ => render_choice(state, &held, &options, None),
     }
 }
 
-/// The method choice page.
-pub(super) fn choose(
+fn render_choice(
     state: &AppState,
     held: &Held<'_, '_>,
+    options: &[(Method, Option<Destination>)],
     error: Option<String>,
 ) -> GatewayResponse {
-    let methods = enrollable(state)
-        .into_iter()
-        .map(|m| method_choice(m, None))
+    let methods = options
+        .iter()
+        .map(|(m, d)| method_choice(*m, d.as_ref().map(|d| d.masked.clone())))
         .collect();
     page(
         state,
@@ -81,18 +126,149 @@ pub(super) fn choose(
     )
 }
 
-/// The member picked a method on the choice page.
-pub(super) async fn chosen(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
-    match held.req.field("method") {
-        Some("app") if enrollable(state).contains(&Method::App) => {
-            app_page(state, held, None).await
+/// The method choice page (also "Choose a different method" during set-up).
+pub(super) async fn choose(
+    state: &AppState,
+    mut held: Held<'_, '_>,
+    error: Option<String>,
+) -> GatewayResponse {
+    if held.login.method.take().is_some() {
+        if let Err(resp) = save_pending(state, &held).await {
+            return resp;
         }
-        _ => choose(
-            state,
-            &held,
-            Some("Please choose how you would like to receive your codes.".into()),
-        ),
     }
+    match options(state, &held.login.user).await {
+        Ok(options) => render_choice(state, &held, &options, error),
+        Err(resp) => resp,
+    }
+}
+
+/// The member picked a method on the choice page.
+pub(super) async fn chosen(state: &AppState, mut held: Held<'_, '_>) -> GatewayResponse {
+    let options = match options(state, &held.login.user).await {
+        Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    let picked = held
+        .req
+        .field("method")
+        .and_then(|m| parse_method(state, m));
+    let Some((method, dest)) = options.into_iter().find(|(m, _)| Some(*m) == picked) else {
+        return choose(
+            state,
+            held,
+            Some("Please choose how you would like to receive your codes.".into()),
+        )
+        .await;
+    };
+    held.login.method = Some(method_name(method).to_string());
+    if let Err(resp) = save_pending(state, &held).await {
+        return resp;
+    }
+    match dest {
+        None => app_page(state, held, None).await,
+        Some(dest) => {
+            let (error, notice) = send(state, &held, &dest).await;
+            contact_page(state, &held, method, error, notice).await
+        }
+    }
+}
+
+/// Sends a code during set-up; returns (error, notice) for the page.
+async fn send(
+    state: &AppState,
+    held: &Held<'_, '_>,
+    dest: &Destination,
+) -> (Option<String>, Option<String>) {
+    match contact::send_code(state, &held.id, &held.login.user, dest).await {
+        Ok(SendOutcome::Sent) => (None, Some(format!("We sent a code to {}.", dest.masked))),
+        Ok(SendOutcome::Throttled(wait)) => {
+            (None, Some(format!("You can request a new code in {} seconds.", wait.as_secs())))
+        }
+        Ok(SendOutcome::Failed(_)) => (
+            Some("We couldn't send your code right now. Please try again in a moment, or choose a different method.".into()),
+            None,
+        ),
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            (Some("We couldn't send your code right now. Please try again in a moment.".into()), None)
+        }
+    }
+}
+
+/// "Resend code" during an email / text set-up.
+pub(super) async fn resend(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
+    let Some(method) = held
+        .login
+        .method
+        .as_deref()
+        .and_then(|m| parse_method(state, m))
+        .filter(|m| *m != Method::App)
+    else {
+        return start(state, held).await;
+    };
+    let dest = match contact::destinations(state, &held.login.user).await {
+        Ok(d) => d.into_iter().find(|d| d.method == method),
+        Err(_) => return fail_closed(state),
+    };
+    let Some(dest) = dest else {
+        return start(state, held).await;
+    };
+    let (error, notice) = send(state, &held, &dest).await;
+    contact_page(state, &held, method, error, notice).await
+}
+
+/// The email / text confirmation page.
+async fn contact_page(
+    state: &AppState,
+    held: &Held<'_, '_>,
+    method: Method,
+    error: Option<String>,
+    notice: Option<String>,
+) -> GatewayResponse {
+    let dest = match contact::destinations(state, &held.login.user).await {
+        Ok(d) => d.into_iter().find(|d| d.method == method),
+        Err(e) => {
+            tracing::error!(event = "roster_unavailable", error = %e);
+            return fail_closed(state);
+        }
+    };
+    let Some(dest) = dest else {
+        return message(
+            state,
+            Message::new(
+                409,
+                "We don't have that contact on file",
+                "Please choose a different method.",
+            )
+            .with_retry("/_mfa/enroll?choose=1", "Choose a different method"),
+        );
+    };
+    let name = method_name(method);
+    let (sent, wait) = match (
+        codes::was_sent(state, &held.id, name).await,
+        codes::resend_wait(state, &held.id, name).await,
+    ) {
+        (Ok(sent), Ok(wait)) => (sent, wait),
+        _ => return fail_closed(state),
+    };
+    let (help_sender_email, help_sender_phone) = help_senders(state);
+    page(
+        state,
+        Page::EnrollContact(EnrollContact {
+            csrf: held.csrf.clone(),
+            method: name.to_string(),
+            masked_destination: dest.masked,
+            code_sent: sent,
+            code_ttl_label: describe_duration(state.config.mfa.code_ttl),
+            trust_options: trust_options(state, chosen_period(state, held)),
+            error,
+            notice,
+            resend_wait_secs: wait.map(|w| w.as_secs()),
+            help_sender_email,
+            help_sender_phone,
+        }),
+    )
 }
 
 /// The trust-period choices, the configured default pre-selected.
@@ -113,14 +289,7 @@ pub(super) fn trust_options(state: &AppState, chosen: Option<Duration>) -> Vec<T
 
 /// "Every 24 hours", "Every 30 days".
 pub fn period_label(period: Duration) -> String {
-    let secs = period.as_secs();
-    let (n, unit) = match secs {
-        s if s >= 2 * 86_400 && s.is_multiple_of(86_400) => (s / 86_400, "days"),
-        s if s >= 2 * 3_600 && s.is_multiple_of(3_600) => (s / 3_600, "hours"),
-        s if s >= 120 && s.is_multiple_of(60) => (s / 60, "minutes"),
-        s => (s, "seconds"),
-    };
-    format!("Every {n} {unit}")
+    format!("Every {}", describe_duration(period))
 }
 
 /// Reads the `remember` field: one of the offered periods, else `None`.
@@ -143,10 +312,7 @@ async fn app_page(
 ) -> GatewayResponse {
     let secret = match draft_secret(state, &mut held).await {
         Ok(secret) => secret,
-        Err(e) => {
-            tracing::error!(event = "enrollment_error", error = %e);
-            return fail_closed(state);
-        }
+        Err(resp) => return resp,
     };
     let chosen = chosen_period(state, &held);
     let rendered = totp::otpauth_uri(&secret, &state.config.branding.name, &held.login.user)
@@ -154,7 +320,6 @@ async fn app_page(
     let Ok((qr_svg, otpauth_uri)) = rendered else {
         return fail_closed(state);
     };
-    tracing::info!(event = "enrollment_started", user = %held.login.user, method = "app");
     page(
         state,
         Page::EnrollApp(EnrollApp {
@@ -172,36 +337,47 @@ async fn app_page(
 async fn draft_secret(
     state: &AppState,
     held: &mut Held<'_, '_>,
-) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+) -> Result<Vec<u8>, GatewayResponse> {
     if let Some(sealed) = held.login.draft_secret.as_deref() {
-        return Ok(state.cipher.open(&held.login.user, sealed)?);
+        return state
+            .cipher
+            .open(&held.login.user, sealed)
+            .map_err(|_| fail_closed(state));
     }
-    let secret = totp::generate_secret()?;
-    held.login.draft_secret = Some(state.cipher.seal(&held.login.user, &secret)?);
-    let remaining =
-        (held.login.created + state.config.mfa.pending_ttl.as_secs() as i64 - state.now()).max(1);
-    pending::save(
-        state.ephemeral.as_ref(),
-        &held.id,
-        &held.login,
-        Duration::from_secs(remaining as u64),
-    )
-    .await?;
+    let secret = totp::generate_secret().map_err(|_| fail_closed(state))?;
+    held.login.draft_secret = Some(
+        state
+            .cipher
+            .seal(&held.login.user, &secret)
+            .map_err(|_| fail_closed(state))?,
+    );
+    held.login.method = Some("app".into());
+    save_pending(state, held).await?;
+    tracing::info!(event = "enrollment_started", user = %held.login.user, method = "app");
     Ok(secret)
 }
 
-/// The member typed the first code from their app.
-pub(super) async fn confirm_app(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
+/// The member typed the first code (from the app, or the one we sent).
+pub(super) async fn confirm(
+    state: &AppState,
+    held: Held<'_, '_>,
+    method: Method,
+) -> GatewayResponse {
+    let active = held
+        .login
+        .method
+        .as_deref()
+        .and_then(|m| parse_method(state, m));
+    if active != Some(method) {
+        return start(state, held).await;
+    }
     let Some(period) = chosen_period(state, &held) else {
-        return app_page(
-            state,
-            held,
-            Some("Please choose how often we should ask for a code on this device.".into()),
-        )
-        .await;
+        let error =
+            Some("Please choose how often we should ask for a code on this device.".to_string());
+        return retry_page(state, held, method, error).await;
     };
     let code = held.req.field("code").unwrap_or_default().to_string();
-    match confirm_app_enrollment(state, &held.id, &code, period.as_secs()).await {
+    match confirm_enrollment(state, &held.id, method, &code, period.as_secs()).await {
         Ok(VerifyOutcome::Passed { login, member }) => release_response(
             state,
             &login,
@@ -211,16 +387,32 @@ pub(super) async fn confirm_app(state: &AppState, held: Held<'_, '_>) -> Gateway
         ),
         Ok(VerifyOutcome::Wrong { attempts_left }) => {
             let error = format!(
-                "That code didn't work. Be sure that you have entered the 6-digit code from your app correctly. \
+                "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
                  {attempts_left} attempt(s) left."
             );
-            app_page(state, held, Some(error)).await
+            retry_page(state, held, method, Some(error)).await
+        }
+        Ok(VerifyOutcome::CodeExpired { .. }) => {
+            let error = "That code has expired. Please request a new code.".to_string();
+            retry_page(state, held, method, Some(error)).await
         }
         Ok(other) => super::challenge::outcome_page(state, &held, other),
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
             fail_closed(state)
         }
+    }
+}
+
+async fn retry_page(
+    state: &AppState,
+    held: Held<'_, '_>,
+    method: Method,
+    error: Option<String>,
+) -> GatewayResponse {
+    match method {
+        Method::App => app_page(state, held, error).await,
+        _ => contact_page(state, &held, method, error, None).await,
     }
 }
 
@@ -231,8 +423,8 @@ pub(super) fn not_enrollable(state: &AppState) -> GatewayResponse {
         Message::new(
             409,
             "Set-up already completed",
-            "Two-step verification is already set up for this account.",
+            "Two-step verification is already set up for this account. Please sign in again.",
         )
-        .with_retry("/_mfa/", "Continue"),
+        .with_retry("/", "Sign in again"),
     )
 }

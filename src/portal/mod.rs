@@ -8,6 +8,7 @@ mod enroll;
 
 use bytes::Bytes;
 
+use crate::config::Method;
 use crate::http::cookies::request_cookies;
 use crate::http::response::GatewayResponse;
 use crate::mfa::login::{UNAVAILABLE_PATH, UNREADABLE_PATH};
@@ -113,7 +114,9 @@ pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayRespons
         }
         ("POST", "/_mfa/enroll") => with_pending(state, req, Flow::ChooseMethod).await,
         ("POST", "/_mfa/enroll/app") => with_pending(state, req, Flow::ConfirmApp).await,
+        ("POST", "/_mfa/enroll/contact") => with_pending(state, req, Flow::ConfirmContact).await,
         ("POST", "/_mfa/verify") => with_pending(state, req, Flow::Verify).await,
+        ("POST", "/_mfa/resend") => with_pending(state, req, Flow::Resend).await,
         ("POST", "/_mfa/cancel") => with_pending(state, req, Flow::Cancel).await,
         ("POST", "/_mfa/method") => with_pending(state, req, Flow::SwitchMethod).await,
         _ => message(state, Message::not_found()),
@@ -127,7 +130,9 @@ enum Flow {
     Choose,
     ChooseMethod,
     ConfirmApp,
+    ConfirmContact,
     Verify,
+    Resend,
     Cancel,
     SwitchMethod,
 }
@@ -179,19 +184,73 @@ async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> 
         login,
         csrf,
     };
+    let enrolling = held.login.must_enroll;
     match flow {
-        Flow::Start if held.login.must_enroll => enroll::start(state, held).await,
-        Flow::Start => challenge::show(state, &held, None),
-        Flow::Choose | Flow::ChooseMethod if !held.login.must_enroll => {
-            challenge::show(state, &held, None)
-        }
-        Flow::Choose => enroll::choose(state, &held, None),
-        Flow::ChooseMethod => enroll::chosen(state, held).await,
-        Flow::ConfirmApp => enroll::confirm_app(state, held).await,
-        Flow::Verify => challenge::verify(state, held).await,
-        Flow::SwitchMethod => challenge::show(state, &held, None),
         Flow::Cancel => cancel(state, held).await,
+        Flow::Start if enrolling => enroll::start(state, held).await,
+        Flow::Choose if enrolling => enroll::choose(state, held, None).await,
+        Flow::ChooseMethod if enrolling => enroll::chosen(state, held).await,
+        Flow::ConfirmApp if enrolling => enroll::confirm(state, held, Method::App).await,
+        Flow::ConfirmContact if enrolling => {
+            let method = held
+                .login
+                .method
+                .as_deref()
+                .and_then(|m| crate::mfa::contact::parse_method(state, m));
+            match method {
+                Some(m) if m != Method::App => enroll::confirm(state, held, m).await,
+                _ => enroll::start(state, held).await,
+            }
+        }
+        Flow::Resend if enrolling => enroll::resend(state, held).await,
+        Flow::Verify | Flow::SwitchMethod if enrolling => enroll::start(state, held).await,
+        Flow::Verify => challenge::verify(state, held).await,
+        Flow::Resend => challenge::resend(state, held).await,
+        Flow::SwitchMethod => challenge::switch(state, held).await,
+        // Set-up pages mean nothing to an enrolled member: show the challenge.
+        Flow::Start
+        | Flow::Choose
+        | Flow::ChooseMethod
+        | Flow::ConfirmApp
+        | Flow::ConfirmContact => {
+            challenge::show(state, &held, challenge::Feedback::default()).await
+        }
     }
+}
+
+/// Saves a changed held login for the rest of its lifetime.
+pub(crate) async fn save_pending(
+    state: &AppState,
+    held: &Held<'_, '_>,
+) -> Result<(), GatewayResponse> {
+    let remaining =
+        (held.login.created + state.config.mfa.pending_ttl.as_secs() as i64 - state.now()).max(1);
+    pending::save(
+        state.ephemeral.as_ref(),
+        &held.id,
+        &held.login,
+        std::time::Duration::from_secs(remaining as u64),
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(event = "store_error", error = %e);
+        fail_closed(state)
+    })
+}
+
+/// The sender address and number members should not block (FAQ), when configured.
+pub(crate) fn help_senders(state: &AppState) -> (Option<String>, Option<String>) {
+    let email = state
+        .config
+        .email
+        .as_ref()
+        .map(|e| crate::mfa::contact::bare_address(&e.from));
+    let phone = state
+        .config
+        .sms
+        .as_ref()
+        .map(|s| crate::mfa::contact::display_phone(&s.from));
+    (email, phone)
 }
 
 async fn cancel(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {

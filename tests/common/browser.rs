@@ -25,6 +25,11 @@ impl Resp {
         Some(html_unescape(&v[..v.find('"')?]))
     }
 
+    /// The body with the HTML escapes the templates use undone (for text assertions).
+    pub fn text(&self) -> String {
+        html_unescape(&self.body)
+    }
+
     /// The first `otpauth://` URI on the page.
     pub fn otpauth_uri(&self) -> Option<String> {
         let body = html_unescape(&self.body);

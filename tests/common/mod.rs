@@ -29,6 +29,14 @@ pub struct GatewayOptions {
     /// Serve HTTPS with a self-signed certificate for `localhost` (cookies then get `Secure`
     /// and the `__Host-` prefix automatically).
     pub tls: bool,
+    /// Validity of emailed / texted codes.
+    pub code_ttl: String,
+    /// Port of a real SMTP receiver: enables the `email:` section (plain SMTP).
+    pub smtp_port: Option<u16>,
+    /// Base URL of a Twilio-compatible provider: enables the `sms:` section.
+    pub twilio_base_url: Option<String>,
+    /// RESO Web API roster (base URL, bearer token) instead of the roster file.
+    pub reso: Option<(String, String)>,
 }
 
 impl Default for GatewayOptions {
@@ -42,9 +50,18 @@ impl Default for GatewayOptions {
             per_user_lockout: 100,
             methods: vec!["app".into()],
             tls: false,
+            code_ttl: "5m".into(),
+            smtp_port: None,
+            twilio_base_url: None,
+            reso: None,
         }
     }
 }
+
+/// Account of the fake Twilio provider.
+pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
+/// Its auth token (written to a file: secrets never sit in the config).
+pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 
 /// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
 pub fn free_port() -> u16 {
@@ -85,6 +102,9 @@ impl Harness {
             std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).expect("cert");
             std::fs::write(dir.path().join("key.pem"), cert.key_pair.serialize_pem()).expect("key");
         }
+        let roster = mfa_gateway::demo::demo_roster_yaml(&users);
+        std::fs::write(dir.path().join("roster.yaml"), roster).expect("roster");
+        std::fs::write(dir.path().join("twilio.token"), TWILIO_TOKEN).expect("token");
         let mut h = Harness {
             site,
             users,
@@ -143,6 +163,7 @@ site:
 mfa:
   enforce_from: "{enforce}"
   methods: {methods}
+  code_ttl: {code_ttl}
   attempts:
     per_challenge: {per_challenge}
     per_user_before_backoff: {before_backoff}
@@ -189,7 +210,33 @@ branding:
             periods = list(&o.trust_periods),
             default_period = o.default_trust_period,
             dir = self.dir.path().display(),
+            code_ttl = o.code_ttl,
         );
+        let mut yaml = yaml;
+        match &o.reso {
+            None => yaml.push_str(&format!(
+                "roster:\n  file: {}/roster.yaml\n",
+                self.dir.path().display()
+            )),
+            Some((url, token)) => {
+                std::fs::write(self.dir.path().join("reso.token"), token).expect("reso token");
+                yaml.push_str(&format!(
+                    "roster:\n  cache_ttl: 1s\n  reso:\n    base_url: {url}\n    bearer_token: {{file: {}/reso.token}}\n",
+                    self.dir.path().display()
+                ));
+            }
+        }
+        if let Some(port) = o.smtp_port {
+            yaml.push_str(&format!(
+                "email:\n  from: \"SmartMLS <no-reply@connectmls.com>\"\n  smtp:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n    timeout: 5s\n"
+            ));
+        }
+        if let Some(url) = &o.twilio_base_url {
+            yaml.push_str(&format!(
+                "sms:\n  from: \"+18336972963\"\n  twilio:\n    base_url: {url}\n    account_sid: {TWILIO_SID}\n    auth_token: {{file: {}/twilio.token}}\n",
+                self.dir.path().display()
+            ));
+        }
         std::fs::write(self.config_path(), yaml).expect("write config");
     }
 
@@ -327,11 +374,18 @@ pub async fn enroll_app(b: &mut Browser, user: &DemoUser, remember_secs: u64) ->
     let login = b.login(&user.username, &user.password).await;
     assert_eq!(login.status, 303, "login should be held: {login:?}");
     assert_eq!(login.location.as_deref(), Some("/_mfa/"));
-    let page = b.get("/_mfa/").await;
+    let mut page = b.get("/_mfa/").await;
     assert_eq!(page.status, 200, "{}", page.body);
+    if page.otpauth_uri().is_none() {
+        // Several methods enabled: choose the authenticator app.
+        let csrf = page.input_value("csrf").expect("csrf on the choice page");
+        page = b
+            .post_form("/_mfa/enroll", &[("csrf", &csrf), ("method", "app")])
+            .await;
+    }
     let uri = page
         .otpauth_uri()
-        .expect("otpauth uri on the enrollment page");
+        .unwrap_or_else(|| panic!("no otpauth uri: {}", page.body));
     let secret = totp::secret_from_uri(&uri);
     let csrf = page.input_value("csrf").expect("csrf");
     let step = totp::current_step();

@@ -137,7 +137,12 @@ fn reply(status: u16, content_type: &str, body: String) -> Response {
 }
 
 fn twilio_error(status: u16, code: u32, message: &str) -> Response {
-    let body = json!({ "code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status });
+    let body = json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status,
+    });
     reply(status, "application/json", body.to_string())
 }
 
@@ -169,7 +174,14 @@ async fn twilio_messages(
     else {
         return twilio_error(400, 21604, "A 'To', 'From' and 'Body' are required.");
     };
-    let resource = json!({ "sid": "SM0123456789abcdef0123456789abcdef", "account_sid": sid, "to": to, "from": from, "body": text, "status": "queued" });
+    let resource = json!({
+        "sid": "SM0123456789abcdef0123456789abcdef",
+        "account_sid": sid,
+        "to": to,
+        "from": from,
+        "body": text,
+        "status": "queued",
+    });
     reply(201, "application/json", resource.to_string())
 }
 

@@ -85,6 +85,30 @@ impl SmtpReceiver {
         std::fs::read_dir(self.maildir().join("new")).map_or(0, |entries| entries.count())
     }
 
+    /// Every stored message, oldest first (Maildir names start with the delivery time, and
+    /// the modification time breaks ties).
+    pub fn messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.maildir().join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| {
+                (
+                    e.metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(std::time::UNIX_EPOCH),
+                    e.path(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(_, path)| std::fs::read_to_string(path).ok())
+            .collect()
+    }
+
     fn maildir(&self) -> PathBuf {
         self.dir.path().join("maildir")
     }

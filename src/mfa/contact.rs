@@ -1,0 +1,173 @@
+//! Where emailed and texted codes go (the roster) and sending them.
+
+use std::time::Duration;
+
+use crate::config::Method;
+use crate::delivery::{mask_email, mask_phone, CodeMessage, CodeSender};
+use crate::mfa::codes::{self, Throttled};
+use crate::roster::{RosterEntry, RosterError};
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// One way a member can receive a code right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub method: Method,
+    /// Email address or E.164 number (never shown or logged in full).
+    pub to: String,
+    /// What the page shows, e.g. `j•••@example.com`.
+    pub masked: String,
+    /// Roster name, for the greeting.
+    pub name: Option<String>,
+}
+
+/// Stable form value of a method.
+pub fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::App => "app",
+        Method::Email => "email",
+        Method::Text => "text",
+    }
+}
+
+/// Inverse of [`method_name`], limited to the methods the config enables.
+pub fn parse_method(state: &AppState, name: &str) -> Option<Method> {
+    let method = match name {
+        "app" => Method::App,
+        "email" => Method::Email,
+        "text" => Method::Text,
+        _ => return None,
+    };
+    state.config.mfa.methods.contains(&method).then_some(method)
+}
+
+/// The email / text destinations the roster has for `user`, for the enabled methods.
+pub async fn destinations(state: &AppState, user: &str) -> Result<Vec<Destination>, RosterError> {
+    let wants_contact = state.config.mfa.methods.iter().any(|m| *m != Method::App);
+    if !wants_contact {
+        return Ok(Vec::new());
+    }
+    let Some(entry) = state.roster.lookup(user).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(from_entry(state, &entry))
+}
+
+fn from_entry(state: &AppState, entry: &RosterEntry) -> Vec<Destination> {
+    let mut out = Vec::new();
+    for method in &state.config.mfa.methods {
+        let (to, sender_ready) = match method {
+            Method::App => continue,
+            Method::Email => (entry.email.clone(), state.email.is_some()),
+            Method::Text => (entry.mobile.clone(), state.sms.is_some()),
+        };
+        if let (Some(to), true) = (to, sender_ready) {
+            let masked = if *method == Method::Email {
+                mask_email(&to)
+            } else {
+                mask_phone(&to)
+            };
+            out.push(Destination {
+                method: *method,
+                to,
+                masked,
+                name: entry.name.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// What happened when a code was requested.
+#[derive(Debug)]
+pub enum SendOutcome {
+    Sent,
+    /// Too soon: wait this long.
+    Throttled(Duration),
+    /// The provider refused or could not be reached (message safe to show: no code, no address).
+    Failed(String),
+}
+
+fn sender(state: &AppState, method: Method) -> Option<&dyn CodeSender> {
+    match method {
+        Method::Email => state.email.as_deref(),
+        Method::Text => state.sms.as_deref(),
+        Method::App => None,
+    }
+}
+
+/// Generates, stores and sends a new code for this held login (replacing any earlier one).
+pub async fn send_code(
+    state: &AppState,
+    pending_id: &str,
+    user: &str,
+    dest: &Destination,
+) -> Result<SendOutcome, StoreError> {
+    let method = method_name(dest.method);
+    let Some(sender) = sender(state, dest.method) else {
+        return Ok(SendOutcome::Failed(
+            "this delivery method is not configured".into(),
+        ));
+    };
+    if let Err(Throttled::Wait(wait)) = codes::reserve_send(state, pending_id, method, user).await?
+    {
+        return Ok(SendOutcome::Throttled(wait));
+    }
+    let code = codes::generate()?;
+    codes::store(state, pending_id, method, &code).await?;
+    let message = CodeMessage {
+        to: dest.to.clone(),
+        code,
+        valid_for: state.config.mfa.code_ttl,
+        member_name: dest.name.clone(),
+    };
+    match sender.send(&message).await {
+        Ok(()) => {
+            tracing::info!(event = "code_sent", user = %user, method, destination = %dest.masked, provider = sender.provider());
+            Ok(SendOutcome::Sent)
+        }
+        Err(e) => {
+            tracing::warn!(event = "code_send_failed", user = %user, method, destination = %dest.masked, error = %e);
+            Ok(SendOutcome::Failed(e.to_string()))
+        }
+    }
+}
+
+/// `+18336972963` → `(833) 697-2963`; other numbers unchanged (the FAQ's sender number).
+pub fn display_phone(e164: &str) -> String {
+    let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
+    match digits
+        .strip_prefix('1')
+        .filter(|d| d.len() == 10 && e164.starts_with("+1"))
+    {
+        Some(d) => format!("({}) {}-{}", &d[..3], &d[3..6], &d[6..]),
+        None => e164.to_string(),
+    }
+}
+
+/// The bare address of a `Name <addr>` From header.
+pub fn bare_address(from: &str) -> String {
+    match (from.rfind('<'), from.rfind('>')) {
+        (Some(a), Some(b)) if a < b => from[a + 1..b].trim().to_string(),
+        _ => from.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_identities_for_the_help_text() {
+        assert_eq!(display_phone("+18336972963"), "(833) 697-2963");
+        assert_eq!(display_phone("+442071838750"), "+442071838750");
+        assert_eq!(
+            bare_address("SmartMLS <no-reply@connectmls.com>"),
+            "no-reply@connectmls.com"
+        );
+        assert_eq!(
+            bare_address("no-reply@connectmls.com"),
+            "no-reply@connectmls.com"
+        );
+    }
+}
