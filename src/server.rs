@@ -36,6 +36,8 @@ pub enum StartError {
     Email(String),
     #[error("sms: {0}")]
     Sms(String),
+    #[error(transparent)]
+    Admin(#[from] crate::admin::listener::AdminStartError),
 }
 
 /// Opens the stores and builds the shared state. Must run inside a tokio runtime that stays
@@ -52,20 +54,23 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
                 .await
                 .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
-        DurableChoice::Postgres { .. } => {
-            return Err(StartError::Durable(
-                "PostgreSQL support is not built yet; use sqlite".into(),
-            ))
-        }
+        DurableChoice::Postgres { url } => Arc::new(
+            crate::store::postgres::PgStore::open(url, new_cipher()?)
+                .await
+                .map_err(|e| StartError::Durable(e.to_string()))?,
+        ),
     };
     let ephemeral: Arc<dyn EphemeralStore> = match &config.storage.ephemeral {
         EphemeralChoice::Memory => Arc::new(MemoryStore::new(1_000_000)),
-        EphemeralChoice::Redis { .. } => {
-            return Err(StartError::Ephemeral(
-                "Redis support is not built yet; use memory".into(),
-            ))
-        }
+        EphemeralChoice::Redis { url } => Arc::new(
+            crate::store::redis::RedisStore::open(url, crate::store::redis::DEFAULT_KEY_PREFIX)
+                .await
+                .map_err(|e| StartError::Ephemeral(e.to_string()))?,
+        ),
     };
+    // Admin (issue 5): time every store call for mfa_gateway_store_seconds.
+    let durable = crate::admin::timed::TimedDurable::wrap(durable);
+    let ephemeral = crate::admin::timed::TimedEphemeral::wrap(ephemeral);
     let pages = Pages::new(&config.branding, config.static_dir.as_deref())
         .map_err(|e| StartError::Pages(e.to_string()))?;
     let roster = crate::roster::from_config(&config.roster)
@@ -86,7 +91,7 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         None => None,
     };
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
-    Ok(Arc::new(AppState {
+    let state = Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
         cipher,
         durable,
@@ -98,8 +103,24 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         classifier: Classifier::new(&config.site),
         cookie_names: CookieNames::new(&config.cookies.name_prefix, secure_cookies),
         secure_cookies,
+        upstream_client: upstream_client(&config)?,
         config: Arc::new(config),
-    }))
+    });
+    // Admin (issue 5): the admin listener runs on this (the store) runtime, apart from the proxy.
+    crate::admin::listener::start(&state).await?;
+    Ok(state)
+}
+
+/// The HTTP client the JSON login relay uses to reach the upstream.
+fn upstream_client(config: &Config) -> Result<reqwest::Client, StartError> {
+    let up = &config.upstream;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(up.connect_timeout)
+        .timeout(up.read_timeout)
+        .danger_accept_invalid_certs(!up.verify_cert)
+        .build()
+        .map_err(|e| StartError::Listen(format!("upstream client: {e}")))
 }
 
 /// Pingora settings derived from the config.

@@ -65,6 +65,9 @@ pub struct AppState {
     pub cookie_names: CookieNames,
     /// Gateway cookies carry `Secure` and the `__Host-` prefix.
     pub secure_cookies: bool,
+    /// HTTP client to the upstream, for the JSON login relay only (everything else goes
+    /// through pingora).
+    pub upstream_client: reqwest::Client,
 }
 
 impl AppState {

@@ -6,9 +6,13 @@
 //! macros instantiate every case as its own `#[tokio::test]` per backend, on a multi-threaded
 //! runtime so the races are real.
 //!
-//! Layout: `store_contract/harness.rs` (harness traits, one harness per backend),
-//! `store_contract/durable_cases.rs`, `store_contract/ephemeral_cases.rs`. To add a backend:
-//! implement its harness and add one macro line in the marked section at the end of this file.
+//! Layout: `store_contract/harness.rs` (harness traits, the local backends' harnesses),
+//! `store_contract/remote.rs` (PostgreSQL and Redis harnesses, from `MFA_TEST_POSTGRES_URL` /
+//! `MFA_TEST_REDIS_URL`; skipped when unset, failing under CI), `store_contract/durable_cases.rs`,
+//! `store_contract/ephemeral_cases.rs`; backend-specific tests: `store_contract/outages.rs`
+//! (fail fast and recover, through the relay in `store_contract/proxy.rs`) and
+//! `store_contract/postgres_schema.rs` (migrations). To add a backend: implement its harness and
+//! add one macro line in the marked section at the end of this file.
 
 #[path = "store_contract/durable_cases.rs"]
 mod durable_cases;
@@ -16,8 +20,17 @@ mod durable_cases;
 mod ephemeral_cases;
 #[path = "store_contract/harness.rs"]
 mod harness;
+#[path = "store_contract/outages.rs"]
+mod outages;
+#[path = "store_contract/postgres_schema.rs"]
+mod postgres_schema;
+#[path = "store_contract/proxy.rs"]
+mod proxy;
+#[path = "store_contract/remote.rs"]
+mod remote;
 
 use harness::{memory_backend, sqlite_backend, DurableBackend, EphemeralBackend};
+use remote::{postgres_backend, redis_backend};
 
 /// Instantiates every durable case as a test for one backend. `$backend` is an async
 /// expression yielding `Option<Box<dyn DurableBackend>>`; `None` skips (backend not configured).
@@ -74,13 +87,10 @@ macro_rules! ephemeral_suite {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Backends under test.
-//
-// LATER (PostgreSQL / Redis issue): add a `PostgresBackend` / `RedisBackend` harness in
-// harness.rs whose factory reads `MFA_TEST_POSTGRES_URL` / `MFA_TEST_REDIS_URL` and yields
-// `None` when the variable is unset (each case must use its own schema / key prefix), then add:
-//     durable_suite!(postgres, postgres_backend());
-//     ephemeral_suite!(redis, redis_backend());
+// Backends under test. The server backends' factories yield `None` (skip) when their URL
+// variable is unset; each case gets its own schema / key prefix.
 // ---------------------------------------------------------------------------------------------
 durable_suite!(sqlite, sqlite_backend());
+durable_suite!(postgres, postgres_backend());
 ephemeral_suite!(memory, memory_backend());
+ephemeral_suite!(redis, redis_backend());

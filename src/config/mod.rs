@@ -50,6 +50,8 @@ pub struct Config {
     pub sms: Option<SmsConfig>,
     /// Admin listener (health, metrics, support API); `None` when not configured.
     pub admin: Option<AdminConfig>,
+    /// Audit log destinations; `None` when not configured (events still reach the log).
+    pub audit: Option<AuditConfig>,
     /// Directory overriding the embedded `static/` templates and CSS (branding); `None` = embedded.
     pub static_dir: Option<PathBuf>,
 }
@@ -96,6 +98,25 @@ pub struct SiteConfig {
     pub api_paths: Vec<String>,
     /// Where a member lands after MFA when the upstream login response had no usable `Location`.
     pub default_after_login: String,
+    /// The mobile app's JSON login endpoint, if it has one.
+    pub api_login: Option<ApiLoginConfig>,
+}
+
+/// A JSON login endpoint (`POST` with a JSON body), answered to the app in JSON.
+#[derive(Debug, Clone)]
+pub struct ApiLoginConfig {
+    /// Exact path of the JSON login POST.
+    pub path: String,
+    /// RFC 6901 JSON pointer to the username in the request body, e.g. `/username`.
+    pub username_pointer: String,
+    /// Largest request / response body handled for this endpoint.
+    pub max_body_bytes: usize,
+    /// Status codes that mean success (empty = any).
+    pub success_status: Vec<u16>,
+    /// Require a `Set-Cookie` for one of the session cookies.
+    pub sets_session_cookie: bool,
+    /// JSON pointer to a token that must be present in a successful answer, e.g. `/token`.
+    pub token_pointer: Option<String>,
 }
 
 /// The login form post.
@@ -251,6 +272,15 @@ pub struct Branding {
 pub struct AdminConfig {
     pub address: SocketAddr,
     pub token: Option<Vec<u8>>,
+}
+
+/// Audit log: one JSON line per security-relevant event, appended to a file and/or stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// File the lines are appended to (created with mode 0600 if missing).
+    pub file: Option<PathBuf>,
+    /// Also write the lines to standard output (e.g. for journald or a log shipper).
+    pub stdout: bool,
 }
 
 /// Roster source.

@@ -36,6 +36,7 @@ pub struct RawConfig {
     pub email: Option<RawEmail>,
     pub sms: Option<RawSms>,
     pub admin: Option<RawAdmin>,
+    pub audit: Option<RawAudit>,
     pub static_dir: Option<String>,
 }
 
@@ -82,6 +83,27 @@ pub struct RawSite {
     #[serde(default)]
     pub api_paths: Vec<String>,
     pub default_after_login: Option<String>,
+    pub api_login: Option<RawApiLogin>,
+}
+
+/// `site.api_login:` the mobile app's JSON login endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiLogin {
+    pub path: String,
+    pub username_pointer: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    #[serde(default)]
+    pub success: RawApiLoginSuccess,
+}
+
+/// `site.api_login.success:`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiLoginSuccess {
+    pub status: Option<Vec<u16>>,
+    pub sets_session_cookie: Option<bool>,
+    pub token_pointer: Option<String>,
 }
 
 /// `site.login:`
@@ -302,4 +324,12 @@ pub struct RawWebhook {
 pub struct RawAdmin {
     pub address: String,
     pub token: Option<RawSecret>,
+}
+
+/// `audit:` where the audit log (one JSON line per security event) goes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub file: Option<String>,
+    pub stdout: Option<bool>,
 }

@@ -7,6 +7,7 @@
 //! with the file name. Sections live in the child modules; this file holds the entry points,
 //! the error types and the top-level keys.
 
+mod audit;
 mod checks;
 mod delivery;
 mod network;
@@ -288,6 +289,7 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         .admin
         .as_ref()
         .map(|admin| services::admin(context, admin, &listen));
+    let audit = raw.audit.as_ref().map(|audit| audit::audit(context, audit));
     let static_dir = raw.static_dir.as_ref().map(|dir| {
         let path = context.resolver.path(dir);
         if !path.is_dir() {
@@ -314,6 +316,7 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         branding,
         roster,
         admin,
+        audit,
         static_dir,
     }
 }

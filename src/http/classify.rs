@@ -16,6 +16,8 @@ pub enum Route {
     Portal,
     /// The legacy login form post: forwarded, inspected, possibly held.
     Login,
+    /// The mobile app's JSON login: relayed by the gateway itself, possibly held.
+    ApiLogin,
     /// A logout path: forwarded, then the gateway session ends.
     Logout { forget_device: bool },
     /// A path that never needs a session: upstream session cookies are stripped unchecked.
@@ -54,6 +56,7 @@ pub fn normalize_path(raw_path: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     login_path: String,
+    api_login_path: Option<String>,
     logout: Vec<(String, bool)>,
     public_prefixes: Vec<String>,
     api_prefixes: Vec<String>,
@@ -64,6 +67,7 @@ impl Classifier {
     pub fn new(site: &SiteConfig) -> Self {
         Classifier {
             login_path: normalize_path(&site.login.path),
+            api_login_path: site.api_login.as_ref().map(|a| normalize_path(&a.path)),
             logout: site
                 .logout
                 .iter()
@@ -88,6 +92,9 @@ impl Classifier {
         if method == http::Method::POST && path == self.login_path {
             return Route::Login;
         }
+        if method == http::Method::POST && self.api_login_path.as_deref() == Some(path.as_str()) {
+            return Route::ApiLogin;
+        }
         if let Some((_, forget)) = self.logout.iter().find(|(p, _)| *p == path) {
             return Route::Logout {
                 forget_device: *forget,
@@ -103,6 +110,22 @@ impl Classifier {
     pub fn is_api_path(&self, raw_path: &str) -> bool {
         let path = normalize_path(raw_path);
         self.api_prefixes.iter().any(|p| has_prefix(&path, p))
+    }
+
+    /// True when the client expects JSON rather than pages and redirects: a configured API
+    /// path, or (as a fallback) an `Accept` preferring JSON or an `X-Requested-With` header.
+    pub fn wants_json(
+        &self,
+        raw_path: &str,
+        accept: Option<&str>,
+        requested_with: Option<&str>,
+    ) -> bool {
+        if self.is_api_path(raw_path) || raw_path.starts_with("/_mfa/api/") {
+            return true;
+        }
+        let accept = accept.unwrap_or_default().to_ascii_lowercase();
+        let json_accept = accept.contains("application/json") && !accept.contains("text/html");
+        json_accept || requested_with.is_some_and(|v| v.eq_ignore_ascii_case("xmlhttprequest"))
     }
 }
 

@@ -2,6 +2,8 @@
 //! carries `Content-Length`, `Cache-Control: no-store` and the security headers, whichever page
 //! or API produced it.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
 
@@ -13,9 +15,9 @@ form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 #[derive(Debug, Clone)]
 pub struct GatewayResponse {
     pub status: u16,
-    pub content_type: &'static str,
+    pub content_type: Cow<'static, str>,
     /// Extra headers (e.g. `Location`, `Set-Cookie`), in order.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Bytes,
 }
 
@@ -24,7 +26,7 @@ impl GatewayResponse {
     pub fn html(status: u16, body: String) -> Self {
         GatewayResponse {
             status,
-            content_type: "text/html; charset=utf-8",
+            content_type: "text/html; charset=utf-8".into(),
             headers: Vec::new(),
             body: body.into(),
         }
@@ -34,7 +36,7 @@ impl GatewayResponse {
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
         GatewayResponse {
             status,
-            content_type: "application/json",
+            content_type: "application/json".into(),
             headers: Vec::new(),
             body: value.to_string().into(),
         }
@@ -44,7 +46,7 @@ impl GatewayResponse {
     pub fn asset(content_type: &'static str, body: Bytes) -> Self {
         GatewayResponse {
             status: 200,
-            content_type,
+            content_type: content_type.into(),
             headers: Vec::new(),
             body,
         }
@@ -54,23 +56,23 @@ impl GatewayResponse {
     pub fn see_other(location: &str) -> Self {
         let mut r = GatewayResponse {
             status: 303,
-            content_type: "text/plain; charset=utf-8",
+            content_type: "text/plain; charset=utf-8".into(),
             headers: Vec::new(),
             body: Bytes::new(),
         };
-        r.headers.push(("Location", location.to_string()));
+        r.headers.push(("Location".into(), location.to_string()));
         r
     }
 
     /// Adds a `Set-Cookie`.
     pub fn with_cookie(mut self, set_cookie: String) -> Self {
-        self.headers.push(("Set-Cookie", set_cookie));
+        self.headers.push(("Set-Cookie".into(), set_cookie));
         self
     }
 
     /// Adds any header.
-    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
+    pub fn with_header(mut self, name: impl Into<Cow<'static, str>>, value: String) -> Self {
+        self.headers.push((name.into(), value));
         self
     }
 
@@ -78,7 +80,7 @@ impl GatewayResponse {
     /// the gateway never produces from member input.
     pub fn head(&self) -> pingora::Result<ResponseHeader> {
         let mut head = ResponseHeader::build(self.status, Some(self.headers.len() + 8))?;
-        head.insert_header("Content-Type", self.content_type)?;
+        head.insert_header("Content-Type", self.content_type.as_ref())?;
         head.insert_header("Content-Length", self.body.len().to_string())?;
         head.insert_header("Cache-Control", "no-store")?;
         head.insert_header("X-Content-Type-Options", "nosniff")?;
@@ -88,7 +90,7 @@ impl GatewayResponse {
             head.insert_header("X-Frame-Options", "DENY")?;
         }
         for (name, value) in &self.headers {
-            head.append_header(*name, value.as_str())?;
+            head.append_header(name.to_string(), value.as_str())?;
         }
         Ok(head)
     }

@@ -171,3 +171,85 @@ mod tests {
         );
     }
 }
+
+/// The methods a member can use for one held login.
+#[derive(Debug, Clone, Default)]
+pub struct Available {
+    /// The authenticator app can be used (enrolled secret, or set-up allowed).
+    pub app: bool,
+    pub destinations: Vec<Destination>,
+    /// The member's own method (enrolled), or `None` during set-up.
+    pub preferred: Option<Method>,
+}
+
+impl Available {
+    /// The destination of an email / text method.
+    pub fn destination(&self, method: Method) -> Option<&Destination> {
+        self.destinations.iter().find(|d| d.method == method)
+    }
+
+    /// True when `method` can be used.
+    pub fn has(&self, method: Method) -> bool {
+        (method == Method::App && self.app) || self.destination(method).is_some()
+    }
+
+    /// Every usable method, in the configured order.
+    pub fn methods(&self, state: &AppState) -> Vec<Method> {
+        state
+            .config
+            .mfa
+            .methods
+            .iter()
+            .copied()
+            .filter(|m| self.has(*m))
+            .collect()
+    }
+
+    /// The method in use: the one chosen for this login, else the member's own, else the first.
+    pub fn active(&self, state: &AppState, chosen: Option<&str>) -> Option<Method> {
+        let chosen = chosen.and_then(|m| parse_method(state, m));
+        [chosen, self.preferred]
+            .into_iter()
+            .flatten()
+            .chain(self.methods(state))
+            .find(|m| self.has(*m))
+    }
+}
+
+/// Why the available methods could not be worked out (the caller fails closed).
+#[derive(Debug, thiserror::Error)]
+pub enum AvailableError {
+    #[error("roster: {0}")]
+    Roster(#[from] RosterError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What an enrolled member (or, with `enrolling`, a member setting up) can use now.
+pub async fn available(
+    state: &AppState,
+    user: &str,
+    enrolling: bool,
+) -> Result<Available, AvailableError> {
+    let app_enabled = state.config.mfa.methods.contains(&Method::App);
+    let destinations = destinations(state, user).await?;
+    if enrolling {
+        return Ok(Available {
+            app: app_enabled,
+            destinations,
+            preferred: None,
+        });
+    }
+    let enrollment = state.durable.member(user).await?.and_then(|m| m.enrollment);
+    let app = app_enabled && enrollment.as_ref().is_some_and(|e| e.totp_secret.is_some());
+    let preferred = enrollment.map(|e| match e.method {
+        crate::store::EnrolledMethod::App => Method::App,
+        crate::store::EnrolledMethod::Email => Method::Email,
+        crate::store::EnrolledMethod::Text => Method::Text,
+    });
+    Ok(Available {
+        app,
+        destinations,
+        preferred,
+    })
+}

@@ -2,11 +2,12 @@
 
 use tracing::{info, warn};
 
+use crate::api::{challenge, ApiError};
 use crate::http::cookies::{format_set_cookie, CookieAttrs};
 use crate::http::login_form::ExtractError;
 use crate::http::response::GatewayResponse;
 use crate::mfa::claims::TrustClaims;
-use crate::mfa::pending::{self, PendingLogin};
+use crate::mfa::pending::{self, HeldBody, PendingLogin};
 use crate::mfa::redirect::safe_target;
 use crate::mfa::session::{binding_set_cookie, SessionCookies};
 use crate::state::AppState;
@@ -37,31 +38,55 @@ pub enum LoginDecision {
     Replace(GatewayResponse),
 }
 
+/// The circumstances of one successful login.
+#[derive(Debug, Clone)]
+pub struct LoginContext<'a> {
+    /// Session cookies the browser / app sent with the login.
+    pub browser: &'a SessionCookies,
+    /// The raw trust cookie, if any.
+    pub trust: Option<&'a str>,
+    /// Hosts that count as same-origin for the redirect target.
+    pub own_hosts: &'a [&'a str],
+    /// An API client: answers are JSON (`401 mfa_required`), never pages or redirects.
+    pub api: bool,
+    /// The upstream's answer body to hold for an API client (its token).
+    pub held_body: Option<HeldBody>,
+}
+
 /// Decides between passing a login through and holding it for MFA.
-///
-/// `user` is the username read from the form; `browser` the session cookies the browser sent;
-/// `trust` the raw trust cookie; `own_hosts` the hosts that count as same-origin for the target.
 pub async fn decide(
     state: &AppState,
     user: Result<String, ExtractError>,
     upstream: &SuccessfulLogin<'_>,
-    browser: &SessionCookies,
-    trust: Option<&str>,
-    own_hosts: &[&str],
+    ctx: LoginContext<'_>,
 ) -> LoginDecision {
     let user = match user {
         Ok(u) => normalize_user(state, &u),
         Err(why) => {
             // The legacy app accepted a password for someone we cannot name: never release it.
             warn!(event = "login_unreadable", reason = ?why);
-            return LoginDecision::Replace(GatewayResponse::see_other(UNREADABLE_PATH));
+            return LoginDecision::Replace(if ctx.api {
+                ApiError::new(
+                    400,
+                    "login_unreadable",
+                    "The sign-in request could not be read; sign in again.",
+                )
+                .response()
+            } else {
+                GatewayResponse::see_other(UNREADABLE_PATH)
+            });
         }
     };
-    match decide_for(state, &user, upstream, browser, trust, own_hosts).await {
+    let api = ctx.api;
+    match decide_for(state, &user, upstream, ctx).await {
         Ok(decision) => decision,
         Err(e) => {
             warn!(event = "login_fail_closed", user = %user, error = %e);
-            LoginDecision::Replace(GatewayResponse::see_other(UNAVAILABLE_PATH))
+            LoginDecision::Replace(if api {
+                ApiError::unavailable().response()
+            } else {
+                GatewayResponse::see_other(UNAVAILABLE_PATH)
+            })
         }
     }
 }
@@ -79,10 +104,9 @@ async fn decide_for(
     state: &AppState,
     user: &str,
     upstream: &SuccessfulLogin<'_>,
-    browser: &SessionCookies,
-    trust: Option<&str>,
-    own_hosts: &[&str],
+    ctx: LoginContext<'_>,
 ) -> Result<LoginDecision, StoreError> {
+    let (browser, trust, own_hosts) = (ctx.browser, ctx.trust, ctx.own_hosts);
     let now = state.now();
     let member = state.durable.member(user).await?;
     let epoch = member.as_ref().map(|m| m.epoch).unwrap_or(0);
@@ -129,8 +153,9 @@ async fn decide_for(
         target,
         must_enroll: !enrolled,
         draft_secret: None,
-        api: false,
+        api: ctx.api,
         method: None,
+        held_body: ctx.held_body,
     };
     let id = pending::new_id()?;
     pending::save(
@@ -146,6 +171,16 @@ async fn decide_for(
         max_age: Some(state.config.mfa.pending_ttl.as_secs()),
     };
     let pending_cookie = format_set_cookie(&state.cookie_names.pending, &id, attrs);
+    if ctx.api {
+        let body = match challenge::body(state, &id, &held).await {
+            Ok(body) => body,
+            Err(e) => return Ok(LoginDecision::Replace(e.response())),
+        };
+        let resp = GatewayResponse::json(401, &body)
+            .with_header("WWW-Authenticate", challenge::www_authenticate(state, &id))
+            .with_cookie(pending_cookie);
+        return Ok(LoginDecision::Replace(resp));
+    }
     Ok(LoginDecision::Replace(
         GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie),
     ))

@@ -31,6 +31,19 @@ pub struct PendingLogin {
     /// "Try another method". `None` = the member's enrolled method.
     #[serde(default)]
     pub method: Option<String>,
+    /// The upstream's answer body to a JSON login (e.g. the app's token), released only after
+    /// MFA. Kept inside the held login so it shares its lifetime and single use.
+    #[serde(default)]
+    pub held_body: Option<HeldBody>,
+}
+
+/// A held JSON login answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HeldBody {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// The body, base64 (standard).
+    pub body_b64: String,
 }
 
 fn key(id: &str) -> String {

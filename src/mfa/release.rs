@@ -89,3 +89,39 @@ pub fn release_response(
             GatewayResponse::with_cookie,
         )
 }
+
+/// The API client's release: the held JSON answer (e.g. the app's token) with all cookies, or
+/// `200 {"ok":true}` when the login had no body to hold.
+pub fn release_api_response(
+    state: &AppState,
+    login: &PendingLogin,
+    member: &MemberRecord,
+    browser: &SessionCookies,
+    now: i64,
+) -> GatewayResponse {
+    let base = match login.held_body.as_ref().and_then(held_body_response) {
+        Some(resp) => resp,
+        None => GatewayResponse::json(
+            200,
+            &serde_json::json!({ "ok": true, "redirect": login.target }),
+        ),
+    };
+    release_cookies(state, login, member, browser, now)
+        .into_iter()
+        .fold(base, GatewayResponse::with_cookie)
+}
+
+fn held_body_response(held: &crate::mfa::pending::HeldBody) -> Option<GatewayResponse> {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(&held.body_b64)
+        .ok()?;
+    let mut resp = GatewayResponse::json(held.status, &serde_json::Value::Null);
+    resp.body = body.into();
+    resp.content_type = held
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/json".into())
+        .into();
+    Some(resp)
+}

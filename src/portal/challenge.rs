@@ -7,14 +7,13 @@ use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
 use crate::mfa::codes;
-use crate::mfa::contact::{self, method_name, parse_method, Destination, SendOutcome};
+use crate::mfa::contact::{self, method_name, parse_method, Available, Destination, SendOutcome};
 use crate::mfa::limits::LOCKED_UNTIL_UNLOCKED;
 use crate::mfa::release::release_response;
 use crate::mfa::session::clear_cookie;
 use crate::mfa::verify::{verify_code, VerifyOutcome};
 use crate::pages::{Challenge, Message, Page};
 use crate::state::AppState;
-use crate::store::EnrolledMethod;
 
 /// What the page says above the code field.
 #[derive(Debug, Default)]
@@ -27,66 +26,34 @@ pub(super) struct Feedback {
 /// The ways this member can get a code now, and the one in use.
 struct Options {
     active: Method,
-    app: bool,
-    destinations: Vec<Destination>,
+    available: Available,
 }
 
-impl Options {
-    fn destination(&self, method: Method) -> Option<&Destination> {
-        self.destinations.iter().find(|d| d.method == method)
-    }
-    fn has(&self, method: Method) -> bool {
-        (method == Method::App && self.app) || self.destination(method).is_some()
+impl std::ops::Deref for Options {
+    type Target = Available;
+    fn deref(&self) -> &Available {
+        &self.available
     }
 }
 
 async fn options(state: &AppState, held: &Held<'_, '_>) -> Result<Options, GatewayResponse> {
-    let member = state
-        .durable
-        .member(&held.login.user)
-        .await
-        .map_err(|_| fail_closed(state))?;
-    let enrollment = member
-        .and_then(|m| m.enrollment)
-        .ok_or_else(|| fail_closed(state))?;
-    let app = enrollment.totp_secret.is_some() && state.config.mfa.methods.contains(&Method::App);
-    let destinations = contact::destinations(state, &held.login.user)
+    let available = contact::available(state, &held.login.user, false)
         .await
         .map_err(|e| {
             tracing::error!(event = "roster_unavailable", error = %e);
             fail_closed(state)
         })?;
-    let preferred = match enrollment.method {
-        EnrolledMethod::App => Method::App,
-        EnrolledMethod::Email => Method::Email,
-        EnrolledMethod::Text => Method::Text,
+    let Some(active) = available.active(state, held.login.method.as_deref()) else {
+        return Err(message(
+            state,
+            Message::new(
+                409,
+                "We can't send you a code",
+                "We have no way to send you a code right now. Please contact support to reset your verification.",
+            ),
+        ));
     };
-    let mut opts = Options {
-        active: preferred,
-        app,
-        destinations,
-    };
-    let chosen = held
-        .login
-        .method
-        .as_deref()
-        .and_then(|m| parse_method(state, m));
-    opts.active = [chosen, Some(preferred)]
-        .into_iter()
-        .flatten()
-        .chain([Method::App, Method::Email, Method::Text])
-        .find(|m| opts.has(*m))
-        .ok_or_else(|| {
-            message(
-                state,
-                Message::new(
-                    409,
-                    "We can't send you a code",
-                    "We have no way to send you a code right now. Please contact support to reset your verification.",
-                ),
-            )
-        })?;
-    Ok(opts)
+    Ok(Options { active, available })
 }
 
 /// The challenge page; sends the first code automatically for email / text.

@@ -48,19 +48,15 @@ async fn options(
     state: &AppState,
     user: &str,
 ) -> Result<Vec<(Method, Option<Destination>)>, GatewayResponse> {
-    let mut out: Vec<(Method, Option<Destination>)> = Vec::new();
-    if state.config.mfa.methods.contains(&Method::App) {
-        out.push((Method::App, None));
-    }
-    match contact::destinations(state, user).await {
-        Ok(dests) => out.extend(dests.into_iter().map(|d| (d.method, Some(d)))),
-        Err(e) => {
-            tracing::error!(event = "roster_unavailable", error = %e);
-            return Err(fail_closed(state));
-        }
-    }
-    out.sort_by_key(|(m, _)| state.config.mfa.methods.iter().position(|x| x == m));
-    Ok(out)
+    let available = contact::available(state, user, true).await.map_err(|e| {
+        tracing::error!(event = "roster_unavailable", error = %e);
+        fail_closed(state)
+    })?;
+    Ok(available
+        .methods(state)
+        .into_iter()
+        .map(|m| (m, available.destination(m).cloned()))
+        .collect())
 }
 
 /// First page of set-up: the method already chosen for this login, the only one, or the choice.

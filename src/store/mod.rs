@@ -12,6 +12,8 @@
 
 pub mod crypto;
 pub mod memory;
+pub mod postgres;
+pub mod redis;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -146,6 +148,28 @@ pub trait DurableStore: Send + Sync + 'static {
 
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Re-encrypts every stored TOTP secret that is not sealed with the current secret key
+    /// (key rotation: afterwards old keys can leave `keys.secret`). Each row is rewritten only
+    /// if unchanged meanwhile, so a concurrent re-enrollment wins. Secrets no listed key opens
+    /// are reported, not fatal. Backends that cannot list their secrets keep this default.
+    async fn reseal_secrets(&self) -> StoreResult<ResealSummary> {
+        Err(StoreError::Unavailable(
+            "this durable store cannot re-seal secrets in bulk (they are re-sealed when read)"
+                .into(),
+        ))
+    }
+}
+
+/// What [`DurableStore::reseal_secrets`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealSummary {
+    /// Stored secrets looked at.
+    pub examined: u64,
+    /// Secrets re-encrypted with the current key.
+    pub resealed: u64,
+    /// Logins whose secret no listed key opens (or that is malformed); left untouched.
+    pub unreadable: Vec<String>,
 }
 
 /// Short-lived keyed state with per-entry TTL.

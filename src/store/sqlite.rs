@@ -5,6 +5,7 @@
 //! file. TOTP secrets are stored sealed by [`SecretCipher`]; a secret sealed under an older key
 //! is re-sealed with the current key the next time it is read (key rotation without a batch job).
 
+mod reseal;
 mod schema;
 
 use std::path::Path;
@@ -19,7 +20,7 @@ use sqlx::Row;
 
 use crate::store::crypto::SecretCipher;
 use crate::store::{
-    DurableStore, EnrolledMethod, Enrollment, MemberRecord, StoreError, StoreResult,
+    DurableStore, EnrolledMethod, Enrollment, MemberRecord, ResealSummary, StoreError, StoreResult,
 };
 
 use schema::unavailable;
@@ -352,6 +353,10 @@ impl DurableStore for SqliteStore {
             .await
             .map_err(unavailable("ping"))?;
         Ok(())
+    }
+
+    async fn reseal_secrets(&self) -> StoreResult<ResealSummary> {
+        reseal::reseal_all(&self.pool, &self.cipher).await
     }
 }
 

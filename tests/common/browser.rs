@@ -14,6 +14,11 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
     /// The value of a hidden/visible input named `name` in the body.
     pub fn input_value(&self, name: &str) -> Option<String> {
         let needle = format!("name=\"{name}\"");
@@ -152,6 +157,36 @@ impl Browser {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
+        self.send(req).await
+    }
+
+    /// POST a JSON body (the mobile app's requests).
+    pub async fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Resp {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body.to_string());
+        self.send(req).await
+    }
+
+    /// POST raw bytes with a content type (for malformed-input tests).
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(req).await
+    }
+
+    /// GET with extra headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         self.send(req).await
     }
 

@@ -160,6 +160,10 @@ site:
       forget_device: true
   public_paths: [/static/, /favicon.ico]
   api_paths: [/api/]
+  api_login:
+    path: /api/login
+    success:
+      token_pointer: /token
 mfa:
   enforce_from: "{enforce}"
   methods: {methods}

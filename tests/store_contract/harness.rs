@@ -22,7 +22,8 @@ pub trait DurableBackend: Send + Sync {
     async fn sealed_secret(&self, login: &str) -> Option<String>;
     /// Overwrites the sealed secret column of `login` behind the store's back.
     async fn set_sealed_secret(&self, login: &str, sealed: &str);
-    /// Every byte the backend keeps on local disk; `None` for a remote server.
+    /// Every byte the backend keeps at rest that a test can reach: the local files, or for a
+    /// server the stored rows as read back raw; `None` if there is nothing to inspect.
     async fn bytes_at_rest(&self) -> Option<Vec<u8>>;
 }
 

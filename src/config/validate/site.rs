@@ -2,8 +2,11 @@
 
 use std::collections::HashSet;
 
+use super::super::raw::RawApiLogin;
 use super::super::raw::RawSite;
-use super::super::{CookieConfig, LoginConfig, LoginSuccess, LogoutPath, SiteConfig};
+use super::super::{
+    ApiLoginConfig, CookieConfig, LoginConfig, LoginSuccess, LogoutPath, SiteConfig,
+};
 use super::{checks, Context};
 
 /// Default and bounds for `site.login.max_body_bytes`: login forms are small, and the body is
@@ -115,7 +118,13 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
         None => "/".to_string(),
     };
 
+    let api_login = raw
+        .api_login
+        .as_ref()
+        .map(|api| api_login(report, api, &login_path));
+
     SiteConfig {
+        api_login,
         login: LoginConfig {
             path: login_path,
             username_field,
@@ -132,5 +141,63 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
         public_paths,
         api_paths,
         default_after_login,
+    }
+}
+
+/// `site.api_login`: the mobile app's JSON login.
+fn api_login(
+    report: &mut super::Report,
+    raw: &RawApiLogin,
+    form_login_path: &str,
+) -> ApiLoginConfig {
+    let path = checks::site_path(report, "site.api_login.path", &raw.path);
+    if path == form_login_path {
+        report.error("site.api_login.path", "is the same as site.login.path");
+    }
+    let pointer = |report: &mut super::Report, key: &str, value: &str| {
+        if !(value.is_empty() || value.starts_with('/')) {
+            report.error(
+                key,
+                format!("\"{value}\" is not a JSON pointer (use e.g. /username)"),
+            );
+        }
+        value.to_string()
+    };
+    let username_pointer = match &raw.username_pointer {
+        Some(p) => pointer(report, "site.api_login.username_pointer", p),
+        None => "/username".to_string(),
+    };
+    let token_pointer = raw
+        .success
+        .token_pointer
+        .as_ref()
+        .map(|p| pointer(report, "site.api_login.success.token_pointer", p));
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(DEFAULT_MAX_LOGIN_BODY);
+    if !MAX_BODY_RANGE.contains(&max_body_bytes) {
+        report.error(
+            "site.api_login.max_body_bytes",
+            format!(
+                "{max_body_bytes} is out of range: use {} to {}",
+                MAX_BODY_RANGE.start(),
+                MAX_BODY_RANGE.end()
+            ),
+        );
+    }
+    let success_status = raw.success.status.clone().unwrap_or_else(|| vec![200]);
+    for (index, code) in success_status.iter().enumerate() {
+        if !(100..=599).contains(code) {
+            report.error(
+                format!("site.api_login.success.status[{index}]"),
+                format!("{code} is not an HTTP status code"),
+            );
+        }
+    }
+    ApiLoginConfig {
+        path,
+        username_pointer,
+        max_body_bytes,
+        success_status,
+        sets_session_cookie: raw.success.sets_session_cookie.unwrap_or(false),
+        token_pointer,
     }
 }

@@ -15,10 +15,9 @@ use crate::http::cookies::filter_cookie_header;
 use crate::http::login_form::{is_form_urlencoded, ExtractError, FormFieldExtractor};
 use crate::http::login_success::{is_login_success, LoginResponse};
 use crate::mfa::claims::BindingClaims;
-use crate::mfa::login::{decide, LoginDecision, SuccessfulLogin};
+use crate::mfa::login::{decide, LoginContext, LoginDecision, SuccessfulLogin};
 use crate::mfa::session::{binding_set_cookie, clear_cookie, verify_binding, SessionCookies};
 use crate::pages::Message;
-use crate::portal::{self, PortalRequest, MAX_FORM_BYTES};
 use crate::state::AppState;
 
 /// Identity headers a client could forge; the upstream must never trust them from outside.
@@ -30,6 +29,8 @@ pub const CLIENT_IDENTITY_HEADERS: &[&str] = &[
     "x-authenticated-user",
     "x-auth-request-user",
 ];
+
+mod local;
 
 /// The proxy service.
 pub struct Gateway {
@@ -104,52 +105,6 @@ impl Gateway {
         ctx.rewrite_cookies =
             gateway_cookie || ctx.strip_session || headers.len() > 1 || unreadable;
     }
-
-    async fn serve_portal(&self, session: &mut Session) -> Result<()> {
-        let state = &self.state;
-        let mut body = Vec::new();
-        let mut too_large = false;
-        if session.req_header().method == http::Method::POST {
-            while let Some(chunk) = session.read_request_body().await? {
-                if body.len() + chunk.len() > MAX_FORM_BYTES {
-                    too_large = true;
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-            }
-        }
-        let response = if too_large {
-            portal::message(state, Message::too_large())
-        } else {
-            let req = session.req_header();
-            let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
-            let is_form =
-                header("content-type").is_some_and(|ct| is_form_urlencoded(ct.as_bytes()));
-            let form = if body.is_empty() || !is_form {
-                Some(Vec::new())
-            } else {
-                portal::parse_form(&body)
-            };
-            match form {
-                None => portal::message(state, Message::bad_request()),
-                Some(form) => {
-                    let (cookie_headers, _) = cookie_headers(req);
-                    let portal_req = PortalRequest {
-                        method: req.method.as_str(),
-                        path: req.uri.path(),
-                        query: req.uri.query(),
-                        cookie_headers,
-                        host: header("host").or(req.uri.authority().map(|a| a.as_str())),
-                        origin: header("origin"),
-                        fetch_site: header("sec-fetch-site"),
-                        form,
-                    };
-                    portal::handle(state, &portal_req).await
-                }
-            }
-        };
-        response.write(session).await
-    }
 }
 
 #[async_trait]
@@ -165,10 +120,22 @@ impl ProxyHttp for Gateway {
         let route = self.state.classifier.classify(&req.method, req.uri.path());
         ctx.route = Some(route);
         if route == Route::Portal {
-            self.serve_portal(session).await?;
+            local::serve_portal(&self.state, session).await?;
             return Ok(true);
         }
         self.inspect_request(session.req_header(), route, ctx);
+        if route == Route::ApiLogin {
+            local::serve_api_login(&self.state, session, ctx).await?;
+            return Ok(true);
+        }
+        if route == Route::Proxied && ctx.bound.is_none() {
+            if let Some(resp) =
+                local::pending_api_challenge(&self.state, session.req_header()).await
+            {
+                resp.write(session).await?;
+                return Ok(true);
+            }
+        }
         if route == Route::Login {
             let login = &self.state.config.site.login;
             let form = session
@@ -321,9 +288,8 @@ impl ProxyHttp for Gateway {
             ErrorSource::Internal | ErrorSource::Unset => (500, Message::fail_closed()),
         };
         if code > 0 {
-            let mut msg = msg;
-            msg.status = code;
-            if let Err(write_err) = portal::message(&self.state, msg).write(session).await {
+            let resp = local::error_response(&self.state, session.req_header(), code, msg);
+            if let Err(write_err) = resp.write(session).await {
                 tracing::debug!(error = %write_err, "could not write error page");
             }
         }
@@ -387,15 +353,17 @@ impl Gateway {
             set_cookies: cookie_refs.clone(),
             location: location.as_deref(),
         };
-        let decision = decide(
-            state,
-            user,
-            &upstream,
-            &ctx.session,
-            ctx.trust_cookie.as_deref(),
-            &own_hosts,
-        )
-        .await;
+        // The form login always gets the browser flavour: its answer head is replaced while the
+        // upstream body is dropped, so only a body-less 303 can stand in for it. JSON logins go
+        // through `local::serve_api_login`, which can answer a complete JSON challenge.
+        let login_ctx = LoginContext {
+            browser: &ctx.session,
+            trust: ctx.trust_cookie.as_deref(),
+            own_hosts: &own_hosts,
+            api: false,
+            held_body: None,
+        };
+        let decision = decide(state, user, &upstream, login_ctx).await;
         match decision {
             LoginDecision::Pass {
                 add_set_cookies, ..

@@ -1,0 +1,248 @@
+//! The admin HTTP API (axum), served only on the admin listener (`admin.address`, loopback by
+//! default), never on the public one.
+//!
+//! * `GET /healthz`: liveness, no token.
+//! * `GET /readyz`: both stores answer a ping within two seconds → 200, else 503; no token.
+//! * `GET /metrics`: Prometheus text; needs the token when one is configured.
+//! * `GET /v1/users/{login}`, `POST /v1/users/{login}/{reset|forget-devices|unlock}` with a
+//!   JSON body `{"reason": "...", "by": "..."}`: the support actions of [`super::users`].
+//!   These always need the token: without `admin.token` they are refused (403), because on a
+//!   shared host anything able to reach loopback could otherwise reset a member's MFA.
+//!
+//! Every answer is JSON (except `/metrics`) and carries an `x-request-id`, which the audit log
+//! records on the action's line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tracing::Instrument as _;
+
+use super::auth::{RandomFailure, TokenCheck};
+use super::metrics;
+use super::users::{self, Actor, Channel, SupportAction, SupportError};
+use crate::state::AppState;
+
+/// Largest request body read (the only bodies are two short notes).
+const MAX_BODY_BYTES: usize = 16 * 1024;
+/// How long `/readyz` waits for each store.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the handlers share.
+struct Admin {
+    state: Arc<AppState>,
+    token: Option<TokenCheck>,
+}
+
+/// The admin API's routes over the gateway's shared state.
+pub fn router(state: Arc<AppState>) -> Result<Router, RandomFailure> {
+    let token = match state.config.admin.as_ref().and_then(|a| a.token.as_deref()) {
+        Some(token) => Some(TokenCheck::new(token)?),
+        None => None,
+    };
+    let admin = Arc::new(Admin { state, token });
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/v1/users/{login}", get(show_member))
+        .route("/v1/users/{login}/{action}", post(member_action))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(admin))
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn unauthorized() -> Response {
+    let mut response = error(
+        StatusCode::UNAUTHORIZED,
+        "missing or wrong bearer token (Authorization: Bearer <admin.token>)",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"mfa-gateway admin\""),
+    );
+    response
+}
+
+impl Admin {
+    /// `Ok` when the request may read metrics: the token matches, or none is configured (the
+    /// config only allows that on a loopback address).
+    fn may_read_metrics(&self, headers: &HeaderMap) -> Result<(), Response> {
+        match &self.token {
+            None => Ok(()),
+            Some(check) if check.authorizes(headers) => Ok(()),
+            Some(_) => Err(unauthorized()),
+        }
+    }
+
+    /// `Ok` when the request may act on members: the token must be configured and match.
+    fn may_act(&self, headers: &HeaderMap) -> Result<(), Response> {
+        match &self.token {
+            None => Err(error(
+                StatusCode::FORBIDDEN,
+                "support actions over HTTP need admin.token in the gateway config",
+            )),
+            Some(check) if check.authorizes(headers) => Ok(()),
+            Some(_) => Err(unauthorized()),
+        }
+    }
+
+    fn login(&self, raw: &str) -> Result<String, Response> {
+        let case_insensitive = self.state.config.site.login.username_case_insensitive;
+        users::normalize_login(case_insensitive, raw).map_err(support_error)
+    }
+}
+
+fn support_error(e: SupportError) -> Response {
+    match e {
+        SupportError::Invalid { .. } => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        // The detail is in the log (and the audit line); the client learns only the kind.
+        SupportError::Store(_) => error(StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
+    }
+}
+
+/// A random id tying an API answer to its audit line.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 8];
+    // If the system RNG fails the id is all zeros: it only correlates lines, it guards nothing.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn with_request_id(mut response: Response, id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn healthz() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+async fn readyz(State(admin): State<Arc<Admin>>) -> Response {
+    let state = &admin.state;
+    let (durable, ephemeral) = tokio::join!(
+        tokio::time::timeout(READY_TIMEOUT, state.durable.ping()),
+        tokio::time::timeout(READY_TIMEOUT, state.ephemeral.ping()),
+    );
+    let verdict = |r: &Result<crate::store::StoreResult<()>, _>| match r {
+        Ok(Ok(())) => "ok",
+        Ok(Err(_)) => "unavailable",
+        Err(_) => "timeout",
+    };
+    let (durable, ephemeral) = (verdict(&durable), verdict(&ephemeral));
+    let ready = durable == "ok" && ephemeral == "ok";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "durable": durable,
+        "ephemeral": ephemeral,
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn metrics_text(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = admin.may_read_metrics(&headers) {
+        return refused;
+    }
+    match metrics::render() {
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render metrics");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "cannot render metrics")
+        }
+    }
+}
+
+async fn show_member(
+    State(admin): State<Arc<Admin>>,
+    Path(raw_login): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admin.may_act(&headers) {
+        return refused;
+    }
+    let login = match admin.login(&raw_login) {
+        Ok(login) => login,
+        Err(refused) => return refused,
+    };
+    match users::show(admin.state.durable.as_ref(), &login, admin.state.now()).await {
+        Ok(status) => Json(status).into_response(),
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            support_error(e)
+        }
+    }
+}
+
+/// Body of a member action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    reason: Option<String>,
+    by: Option<String>,
+}
+
+async fn member_action(
+    State(admin): State<Arc<Admin>>,
+    Path((raw_login, action_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = admin.may_act(&headers) {
+        return refused;
+    }
+    let Some(action) = SupportAction::parse(&action_name) else {
+        return not_found().await;
+    };
+    let login = match admin.login(&raw_login) {
+        Ok(login) => login,
+        Err(refused) => return refused,
+    };
+    let body: ActionBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            let message =
+                format!("the body must be JSON {{\"reason\": \"...\", \"by\": \"...\"}}: {e}");
+            return error(StatusCode::BAD_REQUEST, &message);
+        }
+    };
+    let actor = match Actor::new(
+        body.by.as_deref().unwrap_or_default(),
+        body.reason.as_deref().unwrap_or_default(),
+    ) {
+        Ok(actor) => actor,
+        Err(e) => return support_error(e),
+    };
+    let request_id = new_request_id();
+    let span = tracing::info_span!("admin_request", request_id = %request_id);
+    let store = admin.state.durable.as_ref();
+    let outcome = users::apply(store, action, &login, &actor, Channel::Api)
+        .instrument(span)
+        .await;
+    let response = match outcome {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(e) => support_error(e),
+    };
+    with_request_id(response, &request_id)
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such admin endpoint")
+}

@@ -1,0 +1,319 @@
+//! The mobile app's JSON login, relayed by the gateway itself.
+//!
+//! Unlike the form login, whose answer is judged from its head while it streams, a JSON login
+//! is judged from its body (a token field), and a held answer must be replaced by a complete
+//! JSON challenge. So for this one endpoint the gateway reads the (bounded, small) request,
+//! sends it upstream with its own HTTP client, reads the (bounded) answer, and then forwards,
+//! holds or refuses it. Every other request still streams through pingora.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::ApiError;
+use crate::config::ApiLoginConfig;
+use crate::http::cookies::filter_cookie_header;
+use crate::http::login_form::ExtractError;
+use crate::http::response::GatewayResponse;
+use crate::mfa::login::{decide, LoginContext, LoginDecision, SuccessfulLogin};
+use crate::mfa::pending::HeldBody;
+use crate::mfa::session::SessionCookies;
+use crate::state::AppState;
+
+/// Request headers never copied to the upstream (hop-by-hop, recomputed, or forgeable identity).
+const DROP_REQUEST_HEADERS: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "host",
+    "cookie",
+    "expect",
+];
+/// Response headers never copied back (hop-by-hop or recomputed by the gateway).
+const DROP_RESPONSE_HEADERS: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "content-type",
+    "cache-control",
+];
+
+/// One JSON login as the proxy saw it.
+#[derive(Debug)]
+pub struct ApiLogin<'a> {
+    pub path_and_query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: Bytes,
+    /// The request's session cookies and whether they are bound.
+    pub session: &'a SessionCookies,
+    pub strip_session: bool,
+    pub trust_cookie: Option<&'a str>,
+    pub client_ip: Option<String>,
+    pub host: &'a str,
+}
+
+/// The username at the configured JSON pointer of the request body.
+pub fn username_from_json(cfg: &ApiLoginConfig, body: &[u8]) -> Result<String, ExtractError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| ExtractError::Malformed)?;
+    match value.pointer(&cfg.username_pointer) {
+        Some(Value::String(s)) if !s.trim().is_empty() && !s.chars().any(char::is_control) => {
+            Ok(s.clone())
+        }
+        Some(Value::String(_)) | None => Err(ExtractError::Missing),
+        Some(_) => Err(ExtractError::Malformed),
+    }
+}
+
+/// True when the upstream's answer is a successful login by the configured rules.
+pub fn is_success(
+    cfg: &ApiLoginConfig,
+    session_cookies: &[String],
+    status: u16,
+    set_cookies: &[&str],
+    body: &[u8],
+) -> bool {
+    if !cfg.success_status.is_empty() && !cfg.success_status.contains(&status) {
+        return false;
+    }
+    if cfg.sets_session_cookie {
+        let sets = set_cookies
+            .iter()
+            .filter_map(|h| crate::http::cookies::parse_set_cookie(h, 0))
+            .any(|c| {
+                c.value.as_deref().is_some_and(|v| !v.is_empty())
+                    && session_cookies.iter().any(|n| n == c.name)
+            });
+        if !sets {
+            return false;
+        }
+    }
+    if let Some(pointer) = &cfg.token_pointer {
+        let token = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.pointer(pointer).cloned());
+        match token {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(Value::Null) | None | Some(Value::String(_)) => return false,
+            Some(_) => {}
+        }
+    }
+    true
+}
+
+fn upstream_url(state: &AppState, path_and_query: &str) -> String {
+    let up = &state.config.upstream;
+    let scheme = if up.tls { "https" } else { "http" };
+    format!("{scheme}://{}{path_and_query}", up.address)
+}
+
+/// Relays the login and decides. Never panics; upstream trouble answers JSON `502`.
+pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) -> GatewayResponse {
+    let user = username_from_json(cfg, &login.body);
+    let mut request = state
+        .upstream_client
+        .post(upstream_url(state, login.path_and_query));
+    for (name, value) in login.headers {
+        let lower = name.as_str();
+        if DROP_REQUEST_HEADERS.contains(&lower)
+            || crate::proxy::CLIENT_IDENTITY_HEADERS.contains(&lower)
+        {
+            continue;
+        }
+        if lower == "x-forwarded-for" || lower == "x-forwarded-proto" {
+            continue;
+        }
+        request = request.header(name, value);
+    }
+    if !login.host.is_empty() {
+        request = request.header("host", login.host);
+    }
+    let cookie_values: Vec<&str> = login
+        .headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let session_names = &state.config.site.session_cookies;
+    let forwarded_cookies = filter_cookie_header(cookie_values, |p| {
+        let drop = state.cookie_names.is_gateway_cookie(p.name)
+            || (login.strip_session && session_names.iter().any(|n| n == p.name));
+        !drop
+    });
+    if let Some(cookies) = forwarded_cookies {
+        request = request.header("cookie", cookies);
+    }
+    let prior_xff = login
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty());
+    if let Some(ip) = &login.client_ip {
+        let xff = prior_xff
+            .map(|p| format!("{p}, {ip}"))
+            .unwrap_or_else(|| ip.clone());
+        request = request.header("x-forwarded-for", xff);
+    }
+    let proto = if state.config.listen.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    request = request
+        .header("x-forwarded-proto", proto)
+        .body(login.body.clone());
+
+    let upstream_down = || {
+        ApiError::new(
+            502,
+            "upstream_unavailable",
+            "The MLS service is not answering; try again shortly.",
+        )
+        .response()
+    };
+    let Ok(mut response) = request.send().await else {
+        return upstream_down();
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() <= cfg.max_body_bytes => {
+                body.extend_from_slice(&chunk)
+            }
+            Ok(Some(_)) => {
+                // A login answer this large cannot be held safely; never pass it unverified.
+                tracing::warn!(
+                    event = "login_fail_closed",
+                    reason = "api login answer too large"
+                );
+                return ApiError::new(
+                    502,
+                    "upstream_answer_too_large",
+                    "The sign-in answer was too large to verify.",
+                )
+                .response();
+            }
+            Ok(None) => break,
+            Err(_) => return upstream_down(),
+        }
+    }
+    let set_cookies: Vec<&str> = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let relayed = relay_response(status, &headers, content_type.clone(), body.clone());
+    if !is_success(cfg, session_names, status, &set_cookies, &body) {
+        return relayed;
+    }
+    let own_hosts = [
+        login.host,
+        state.config.upstream.address.as_str(),
+        state.config.upstream.sni.as_str(),
+    ];
+    let held_body = Some(HeldBody {
+        status,
+        content_type,
+        body_b64: base64::engine::general_purpose::STANDARD.encode(&body),
+    });
+    let ctx = LoginContext {
+        browser: login.session,
+        trust: login.trust_cookie,
+        own_hosts: &own_hosts,
+        api: true,
+        held_body,
+    };
+    let upstream = SuccessfulLogin {
+        set_cookies: set_cookies.clone(),
+        location: None,
+    };
+    match decide(state, user, &upstream, ctx).await {
+        LoginDecision::Pass {
+            add_set_cookies, ..
+        } => add_set_cookies
+            .into_iter()
+            .fold(relayed, GatewayResponse::with_cookie),
+        LoginDecision::Replace(replacement) => replacement,
+    }
+}
+
+fn relay_response(
+    status: u16,
+    headers: &http::HeaderMap,
+    content_type: Option<String>,
+    body: Vec<u8>,
+) -> GatewayResponse {
+    let mut resp = GatewayResponse::json(status, &Value::Null);
+    resp.content_type = content_type
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .into();
+    resp.body = body.into();
+    for (name, value) in headers {
+        if DROP_RESPONSE_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            resp = resp.with_header(name.as_str().to_string(), v.to_string());
+        }
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> ApiLoginConfig {
+        ApiLoginConfig {
+            path: "/api/login".into(),
+            username_pointer: "/username".into(),
+            max_body_bytes: 1024,
+            success_status: vec![200],
+            sets_session_cookie: false,
+            token_pointer: Some("/token".into()),
+        }
+    }
+
+    #[test]
+    fn username_pointer() {
+        assert_eq!(
+            username_from_json(&cfg(), br#"{"username":"JDoe","password":"x"}"#).as_deref(),
+            Ok("JDoe")
+        );
+        assert_eq!(
+            username_from_json(&cfg(), br#"{"password":"x"}"#),
+            Err(ExtractError::Missing)
+        );
+        assert_eq!(
+            username_from_json(&cfg(), br#"{"username":7}"#),
+            Err(ExtractError::Malformed)
+        );
+        assert_eq!(
+            username_from_json(&cfg(), b"not json"),
+            Err(ExtractError::Malformed)
+        );
+    }
+
+    #[test]
+    fn success_needs_status_and_token() {
+        let names = vec!["SID".to_string()];
+        assert!(is_success(&cfg(), &names, 200, &[], br#"{"token":"abc"}"#));
+        assert!(!is_success(&cfg(), &names, 200, &[], br#"{"token":""}"#));
+        assert!(!is_success(&cfg(), &names, 200, &[], br#"{"ok":false}"#));
+        assert!(!is_success(&cfg(), &names, 401, &[], br#"{"token":"abc"}"#));
+    }
+}
