@@ -292,10 +292,21 @@ async fn every_api_error_is_json_with_a_stable_code() {
     assert_eq!(exhausted.status, 403, "{}", exhausted.body);
     assert_eq!(exhausted.json()["error"], "challenge_exhausted");
     spec.check("post", "/_mfa/api/verify", &exhausted);
-    let gone = app
+    // Still refused afterwards (the counter only grows), whatever the code.
+    let still = app
         .post_json(
             "/_mfa/api/verify",
             &json!({ "challenge": id, "code": "000003" }),
+        )
+        .await;
+    assert_eq!(still.status, 403);
+    assert_eq!(still.json()["error"], "challenge_exhausted");
+    // An unknown (or expired) challenge from a client without the pending cookie.
+    let mut stranger = h.browser();
+    let gone = stranger
+        .post_json(
+            "/_mfa/api/verify",
+            &json!({ "challenge": "A".repeat(43), "code": "000003" }),
         )
         .await;
     assert_eq!(gone.status, 404);

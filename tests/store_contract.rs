@@ -42,7 +42,7 @@ macro_rules! durable_suite {
             reset_bumps_epoch_and_removes_enrollment, concurrent_epoch_bumps_are_all_distinct,
             data_survives_a_restart, ciphertext_is_bound_to_its_login,
             rotation_reseals_with_the_current_key, removing_a_key_before_reseal_fails_closed,
-            plaintext_secret_is_not_at_rest);
+            plaintext_secret_is_not_at_rest, reset_keeps_failures_and_lock);
     };
     (@cases $name:ident, $backend:expr; $($case:ident),*) => {
         mod $name {
@@ -67,7 +67,7 @@ macro_rules! ephemeral_suite {
         ephemeral_suite!(@cases $name, $backend;
             put_get_take_delete, put_if_absent_has_one_winner, take_if_eq_has_one_winner,
             incr_counts_each_value_once, incr_does_not_extend_the_ttl, ttl_reports_remaining_time,
-            entries_expire);
+            entries_expire, binary_values_round_trip, counters_are_text_and_a_non_counter_is_corrupt);
     };
     (@cases $name:ident, $backend:expr; $($case:ident),*) => {
         mod $name {

@@ -76,31 +76,31 @@ fn unauthorized() -> Response {
 }
 
 impl Admin {
-    /// `Ok` when the request may read metrics: the token matches, or none is configured (the
-    /// config only allows that on a loopback address).
-    fn may_read_metrics(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The refusal, if the request may not read metrics: the token must match when one is
+    /// configured (the config allows none only on a loopback address).
+    fn refuse_metrics(&self, headers: &HeaderMap) -> Option<Response> {
         match &self.token {
-            None => Ok(()),
-            Some(check) if check.authorizes(headers) => Ok(()),
-            Some(_) => Err(unauthorized()),
+            Some(check) if !check.authorizes(headers) => Some(unauthorized()),
+            _ => None,
         }
     }
 
-    /// `Ok` when the request may act on members: the token must be configured and match.
-    fn may_act(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The refusal, if the request may not act on members: the token must be configured and
+    /// match.
+    fn refuse_action(&self, headers: &HeaderMap) -> Option<Response> {
         match &self.token {
-            None => Err(error(
+            None => Some(error(
                 StatusCode::FORBIDDEN,
                 "support actions over HTTP need admin.token in the gateway config",
             )),
-            Some(check) if check.authorizes(headers) => Ok(()),
-            Some(_) => Err(unauthorized()),
+            Some(check) if !check.authorizes(headers) => Some(unauthorized()),
+            Some(_) => None,
         }
     }
 
-    fn login(&self, raw: &str) -> Result<String, Response> {
+    fn login(&self, raw: &str) -> Result<String, SupportError> {
         let case_insensitive = self.state.config.site.login.username_case_insensitive;
-        users::normalize_login(case_insensitive, raw).map_err(support_error)
+        users::normalize_login(case_insensitive, raw)
     }
 }
 
@@ -158,7 +158,7 @@ async fn readyz(State(admin): State<Arc<Admin>>) -> Response {
 }
 
 async fn metrics_text(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = admin.may_read_metrics(&headers) {
+    if let Some(refused) = admin.refuse_metrics(&headers) {
         return refused;
     }
     match metrics::render() {
@@ -175,12 +175,12 @@ async fn show_member(
     Path(raw_login): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = admin.may_act(&headers) {
+    if let Some(refused) = admin.refuse_action(&headers) {
         return refused;
     }
     let login = match admin.login(&raw_login) {
         Ok(login) => login,
-        Err(refused) => return refused,
+        Err(e) => return support_error(e),
     };
     match users::show(admin.state.durable.as_ref(), &login, admin.state.now()).await {
         Ok(status) => Json(status).into_response(),
@@ -205,7 +205,7 @@ async fn member_action(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = admin.may_act(&headers) {
+    if let Some(refused) = admin.refuse_action(&headers) {
         return refused;
     }
     let Some(action) = SupportAction::parse(&action_name) else {
@@ -213,7 +213,7 @@ async fn member_action(
     };
     let login = match admin.login(&raw_login) {
         Ok(login) => login,
-        Err(refused) => return refused,
+        Err(e) => return support_error(e),
     };
     let body: ActionBody = match serde_json::from_slice(&body) {
         Ok(body) => body,

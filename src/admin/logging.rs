@@ -48,8 +48,10 @@ fn carries_request_id(meta: &Metadata<'_>) -> bool {
 pub fn init(audit: Option<&AuditConfig>) -> Result<(), LoggingError> {
     let stderr_filter =
         EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    // Colour codes only for a person at a terminal; journald and log files get plain text.
     let human = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(stderr_filter);
     let audit_layer = match audit {
         Some(config) => Some(

@@ -21,7 +21,7 @@ pub fn is_secret_field(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| SECRET_WORDS.iter().any(|secret| word == *secret))
+        .any(|word| SECRET_WORDS.contains(&word))
         // camelCase names are one "word" above; a suffix catches `apiKey`, `authToken`.
         || SECRET_WORDS.iter().any(|secret| lower.ends_with(secret))
 }

@@ -97,10 +97,11 @@ pub async fn take(store: &dyn EphemeralStore, id: &str) -> StoreResult<Option<Pe
     decode(store.take(&key(id)).await?)
 }
 
-/// Voids a held login (cancel, too many attempts): its session can never be released.
+/// Voids a held login (cancel): its session can never be released. The attempt counter is
+/// left to expire on its own so that it only ever grows (a request that loaded the login just
+/// before must not find a fresh counter).
 pub async fn void(store: &dyn EphemeralStore, id: &str) -> StoreResult<()> {
-    store.delete(&key(id)).await?;
-    store.delete(&attempts_key(id)).await
+    store.delete(&key(id)).await
 }
 
 /// Counts one code attempt against this held login; returns the attempt number.

@@ -28,7 +28,7 @@ pub enum VerifyOutcome {
     Wrong { attempts_left: u32 },
     /// The emailed / texted code ran out of time (or none was sent): request a new one.
     CodeExpired { attempts_left: u32 },
-    /// Too many wrong codes for this held login: it is void, sign in again.
+    /// Too many wrong codes for this held login: no further code is checked; sign in again.
     ChallengeExhausted,
     /// The member is in backoff or locked until support unlocks (`until` = unix seconds).
     Locked { until: i64 },
@@ -89,7 +89,7 @@ pub async fn verify_code(
     };
     match check {
         CodeCheck::Valid => finish(state, pending_id, &login.user, member, method).await,
-        CodeCheck::Wrong => failure(state, pending_id, &login.user, attempt).await,
+        CodeCheck::Wrong => failure(state, &login.user, attempt).await,
         CodeCheck::Expired => Ok(VerifyOutcome::CodeExpired {
             attempts_left: attempts_left(state, attempt),
         }),
@@ -146,7 +146,7 @@ pub async fn confirm_enrollment(
     };
     match check {
         CodeCheck::Valid => {}
-        CodeCheck::Wrong => return failure(state, pending_id, &login.user, attempt).await,
+        CodeCheck::Wrong => return failure(state, &login.user, attempt).await,
         CodeCheck::Expired => {
             return Ok(VerifyOutcome::CodeExpired {
                 attempts_left: attempts_left(state, attempt),
@@ -211,8 +211,10 @@ async fn count_attempt(
         state.config.mfa.pending_ttl,
     )
     .await?;
+    // Past the limit the login is void for good: the counter only grows, so no later attempt
+    // is ever evaluated. The record itself is not deleted here, so that an attempt within the
+    // limit that is already past its code check (in a parallel request) still releases it.
     if attempt > u64::from(state.config.mfa.attempts.per_challenge) {
-        pending::void(state.ephemeral.as_ref(), pending_id).await?;
         return Ok(Err(VerifyOutcome::ChallengeExhausted));
     }
     Ok(Ok(attempt))
@@ -220,12 +222,7 @@ async fn count_attempt(
 
 /// Records a wrong code: member failure counter (with backoff / lockout) and this login's
 /// attempt number `attempt`.
-async fn failure(
-    state: &AppState,
-    pending_id: &str,
-    user: &str,
-    attempt: u64,
-) -> StoreResult<VerifyOutcome> {
+async fn failure(state: &AppState, user: &str, attempt: u64) -> StoreResult<VerifyOutcome> {
     let now = state.now();
     let failures = state.durable.record_failure(user).await?;
     warn!(event = "verify_failed", user = %user, consecutive_failures = failures);
@@ -234,7 +231,6 @@ async fn failure(
         warn!(event = "member_locked", user = %user, until);
     }
     if attempt >= u64::from(state.config.mfa.attempts.per_challenge) {
-        pending::void(state.ephemeral.as_ref(), pending_id).await?;
         return Ok(VerifyOutcome::ChallengeExhausted);
     }
     Ok(VerifyOutcome::Wrong {

@@ -76,7 +76,26 @@ impl RedisStore {
             incr_script: Script::new(INCR_LUA),
         };
         store.ping().await?;
+        store.require_getdel().await?;
         Ok(store)
+    }
+
+    /// Refuses a server older than Redis 6.2 at start: without `GETDEL` every single-use
+    /// `take` would fail later, one member at a time.
+    async fn require_getdel(&self) -> StoreResult<()> {
+        let mut probe = ::redis::cmd("GETDEL");
+        // A key of ours that nothing else uses; deleting it is harmless.
+        probe.arg(self.key("\0getdel-probe"));
+        match self
+            .query::<Option<Vec<u8>>>("checking the Redis version", probe)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(StoreError::Unavailable(message)) if message.contains("unknown command") => Err(
+                StoreError::Unavailable("Redis 6.2 or newer is needed (GETDEL is missing)".into()),
+            ),
+            Err(err) => Err(err),
+        }
     }
 
     /// The Redis key for a caller's key.

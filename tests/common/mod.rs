@@ -37,6 +37,15 @@ pub struct GatewayOptions {
     pub twilio_base_url: Option<String>,
     /// RESO Web API roster (base URL, bearer token) instead of the roster file.
     pub reso: Option<(String, String)>,
+    /// Start the admin listener on a free loopback port with [`ADMIN_TOKEN`], and write the
+    /// audit log to `audit.log` in the test directory.
+    pub admin: bool,
+    /// Ids of the cookie keys listed (first = current); files `keys/cookie-<id>.key`.
+    pub cookie_key_ids: Vec<String>,
+    /// Ids of the secret keys listed (first = current); files `keys/secret-<id>.key`.
+    pub secret_key_ids: Vec<String>,
+    /// Another upstream instead of the demo site (e.g. a hostile legacy app in attack tests).
+    pub upstream: Option<String>,
 }
 
 impl Default for GatewayOptions {
@@ -54,9 +63,16 @@ impl Default for GatewayOptions {
             smtp_port: None,
             twilio_base_url: None,
             reso: None,
+            admin: false,
+            cookie_key_ids: vec!["k1".into()],
+            secret_key_ids: vec!["k1".into()],
+            upstream: None,
         }
     }
 }
+
+/// The admin API token the harness configures when `GatewayOptions::admin` is set.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// Account of the fake Twilio provider.
 pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
@@ -77,6 +93,8 @@ pub struct Harness {
     pub users: Vec<DemoUser>,
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// Port of the admin listener (used only when `options.admin`).
+    pub admin_port: u16,
     pub options: GatewayOptions,
     child: Option<Child>,
 }
@@ -110,6 +128,7 @@ impl Harness {
             users,
             dir,
             port: free_port(),
+            admin_port: free_port(),
             options,
             child: None,
         };
@@ -179,12 +198,8 @@ mfa:
     sqlite: {dir}/mfa.sqlite
 keys:
   cookie:
-    - id: k1
-      file: {dir}/keys/cookie-k1.key
-  secret:
-    - id: k1
-      file: {dir}/keys/secret-k1.key
-branding:
+{cookie_keys}  secret:
+{secret_keys}branding:
   name: SmartMLS
   support_email: support@smartmls.com
   support_phone: "(203) 750-6000"
@@ -205,7 +220,10 @@ branding:
             } else {
                 "cookies:\n  secure: \"false\"\n".to_string()
             },
-            site = self.site.addr(),
+            site = o
+                .upstream
+                .clone()
+                .unwrap_or_else(|| self.site.addr().to_string()),
             enforce = o.enforce_from,
             methods = list(&o.methods),
             per_challenge = o.per_challenge,
@@ -215,6 +233,8 @@ branding:
             default_period = o.default_trust_period,
             dir = self.dir.path().display(),
             code_ttl = o.code_ttl,
+            cookie_keys = key_list(&o.cookie_key_ids, "cookie", self.dir.path()),
+            secret_keys = key_list(&o.secret_key_ids, "secret", self.dir.path()),
         );
         let mut yaml = yaml;
         match &o.reso {
@@ -241,7 +261,37 @@ branding:
                 self.dir.path().display()
             ));
         }
+        if o.admin {
+            std::fs::write(self.dir.path().join("admin.token"), ADMIN_TOKEN).expect("admin token");
+            yaml.push_str(&format!(
+                "admin:\n  address: 127.0.0.1:{}\n  token: {{file: {d}/admin.token}}\naudit:\n  file: {d}/audit.log\n",
+                self.admin_port,
+                d = self.dir.path().display()
+            ));
+        }
         std::fs::write(self.config_path(), yaml).expect("write config");
+    }
+
+    /// Base URL of the admin listener.
+    pub fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.admin_port)
+    }
+
+    /// Path of the audit log (written when `options.admin`).
+    pub fn audit_path(&self) -> PathBuf {
+        self.dir.path().join("audit.log")
+    }
+
+    /// Process id of the running gateway, if one was started and not stopped.
+    pub fn gateway_pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// True once the gateway process started by the harness has exited (reaping it).
+    pub fn gateway_exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|child| matches!(child.try_wait(), Ok(Some(_))))
     }
 
     /// Starts the gateway binary and waits until it accepts connections.
@@ -420,3 +470,15 @@ pub async fn submit_code(b: &mut Browser, code: &str) -> Resp {
 
 /// 30 days in seconds (the default trust period).
 pub const THIRTY_DAYS: u64 = 30 * 86_400;
+
+/// YAML list entries for key files named `<kind>-<id>.key` under `dir/keys`.
+fn key_list(ids: &[String], kind: &str, dir: &Path) -> String {
+    ids.iter()
+        .map(|id| {
+            format!(
+                "    - id: {id}\n      file: {}/keys/{kind}-{id}.key\n",
+                dir.display()
+            )
+        })
+        .collect()
+}

@@ -306,3 +306,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .windows(needle.len())
         .any(|window| window == needle)
 }
+
+pub async fn reset_keeps_failures_and_lock(b: &dyn DurableBackend) {
+    let store = b.open(&[key("k1", 1)]).await;
+    store
+        .save_enrollment("jack", &app_enrollment(SECRET), Some(40))
+        .await
+        .unwrap();
+    store.record_failure("jack").await.unwrap();
+    store.record_failure("jack").await.unwrap();
+    store.lock_until("jack", 5_000).await.unwrap();
+    assert_eq!(store.reset("jack").await.unwrap(), 1);
+    let record = store.member("jack").await.unwrap().unwrap();
+    // A reset must not hand a guesser fresh attempts, nor lift a lock.
+    assert_eq!(
+        (
+            record.enrollment,
+            record.consecutive_failures,
+            record.locked_until
+        ),
+        (None, 2, Some(5_000))
+    );
+    store
+        .save_enrollment("jack", &app_enrollment(SECRET), None)
+        .await
+        .unwrap();
+    assert!(
+        !store.advance_totp_step("jack", 40).await.unwrap(),
+        "steps used before the reset stay used"
+    );
+}

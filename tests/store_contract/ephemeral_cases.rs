@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use mfa_gateway::store::StoreError;
+
 use crate::harness::{race, EphemeralBackend};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -141,5 +143,38 @@ pub async fn entries_expire(b: &dyn EphemeralBackend) {
         store.incr("n", LONG).await.unwrap(),
         1,
         "an expired counter restarts"
+    );
+}
+
+pub async fn binary_values_round_trip(b: &dyn EphemeralBackend) {
+    let store = b.open().await;
+    let value: Vec<u8> = (0..=255).collect();
+    store.put("bin", &value, LONG).await.unwrap();
+    assert_eq!(store.get("bin").await.unwrap(), Some(value.clone()));
+    let mut other = value.clone();
+    other[0] = 1;
+    assert!(
+        !store.take_if_eq("bin", &other).await.unwrap(),
+        "compared byte for byte"
+    );
+    assert!(store.take_if_eq("bin", &value).await.unwrap());
+    assert!(store.put_if_absent("bin", &[0, 0xff], LONG).await.unwrap());
+    assert_eq!(store.take("bin").await.unwrap(), Some(vec![0, 0xff]));
+}
+
+pub async fn counters_are_text_and_a_non_counter_is_corrupt(b: &dyn EphemeralBackend) {
+    let store = b.open().await;
+    store.incr("c", LONG).await.unwrap();
+    store.incr("c", LONG).await.unwrap();
+    assert_eq!(store.get("c").await.unwrap().as_deref(), Some(&b"2"[..]));
+    store.put("word", b"not a number", LONG).await.unwrap();
+    assert!(matches!(
+        store.incr("word", LONG).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(
+        store.get("word").await.unwrap().as_deref(),
+        Some(&b"not a number"[..]),
+        "left untouched"
     );
 }

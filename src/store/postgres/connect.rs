@@ -123,7 +123,8 @@ pub(super) fn describe(err: &sqlx::Error) -> String {
         sqlx::Error::ColumnNotFound(name) => format!("column {name:?} not found"),
         sqlx::Error::ColumnDecode { index, .. } => format!("column {index} has an unexpected type"),
         sqlx::Error::Configuration(_) => "invalid database configuration".into(),
-        sqlx::Error::Tls(_) => "TLS error".into(),
+        // TLS messages name certificates and hosts, never credentials, and ops need them.
+        sqlx::Error::Tls(tls) => format!("TLS error: {tls}"),
         sqlx::Error::Protocol(_) => "protocol error".into(),
         _ => "database driver error".into(),
     }

@@ -75,8 +75,8 @@ impl Link {
     {
         let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
         let (generation, connection) =
-            match tokio::time::timeout_at(deadline, self.connection()).await {
-                Ok(connected) => connected.map_err(|err| unavailable(context, &err))?,
+            match tokio::time::timeout_at(deadline, self.connection(context)).await {
+                Ok(connected) => connected?,
                 Err(_) => return Err(timed_out(context)),
             };
         match tokio::time::timeout_at(deadline, command(connection)).await {
@@ -96,7 +96,7 @@ impl Link {
     }
 
     /// The live connection, opening one if there is none.
-    async fn connection(&self) -> RedisResult<(u64, MultiplexedConnection)> {
+    async fn connection(&self, context: &'static str) -> StoreResult<(u64, MultiplexedConnection)> {
         if let Some(found) = self.live() {
             return Ok(found);
         }
@@ -109,9 +109,8 @@ impl Link {
             .last_failure
             .is_some_and(|at| at.elapsed() < RECONNECT_PAUSE)
         {
-            return Err(RedisError::from((
-                ErrorKind::Io,
-                "not connected; reconnecting shortly",
+            return Err(StoreError::Unavailable(format!(
+                "{context}: not connected to Redis; the last attempt failed moments ago"
             )));
         }
         match self
@@ -130,7 +129,7 @@ impl Link {
             }
             Err(err) => {
                 attempts.last_failure = Some(Instant::now());
-                Err(err)
+                Err(unavailable(context, &err))
             }
         }
     }
@@ -201,11 +200,14 @@ fn describe(err: &RedisError) -> String {
     if err.is_timeout() {
         return "timed out".into();
     }
+    if err.is_connection_refusal() {
+        return "connection refused".into();
+    }
+    if err.is_connection_dropped() {
+        return "connection lost".into();
+    }
     match err.kind() {
-        ErrorKind::Io => match err.detail() {
-            Some(detail) => format!("connection problem: {}", shorten(detail)),
-            None => "connection problem".into(),
-        },
+        ErrorKind::Io => "connection problem".into(),
         ErrorKind::AuthenticationFailed => "authentication failed".into(),
         ErrorKind::Server(_) => {
             let code = err.code().unwrap_or("ERR");

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Load comparison of mfa-gateway against nginx and HAProxy on loopback (issue 7).
+#
+# One run starts, on 127.0.0.1 only:
+#   * an upstream: nginx serving a ~2 KB static page with keep-alive (and answering POST /login
+#     with a 302 + session cookie, like a legacy login, for the login burst);
+#   * nginx and HAProxy as reverse proxies in front of it (keep-alive to the upstream, access
+#     logs off: see nginx-proxy.conf / haproxy.cfg beside this script);
+#   * the gateway in three modes: pass-through (no session cookie), bound session (valid binding
+#     + upstream session cookie on every request) and MFA not enforced (enforce_from in the
+#     future);
+# drives each with wrk (same threads, connections, duration; the load generator and the
+# upstream pinned to one core, the proxy under test to another) and prints a table. Then it
+# measures the gateway's RSS with 10 000 idle keep-alive connections, and a login burst: N
+# enrolled members logging in and completing MFA concurrently against SQLite.
+#
+# Everything it starts is stopped on exit (trap). Needs root only to install missing packages
+# (nginx, haproxy, wrk from Debian) and to raise the open-file limit.
+#
+# Usage: benches/load/run.sh            (about 2-3 minutes after the release build)
+# Knobs (environment): DURATION=10 WARMUP=2 CONNECTIONS=64 WRK_THREADS=1 IDLE=10000
+#                      BURST_MEMBERS=2000 BURST_CONCURRENCY=64 PORT_BASE=18080
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-1}
+IDLE=${IDLE:-10000}
+BURST_MEMBERS=${BURST_MEMBERS:-2000}
+BURST_CONCURRENCY=${BURST_CONCURRENCY:-64}
+PORT_BASE=${PORT_BASE:-18080}
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+UP_PORT=$((PORT_BASE + 1))
+NGINX_PORT=$((PORT_BASE + 2))
+HAPROXY_PORT=$((PORT_BASE + 3))
+GW_PORT=$((PORT_BASE + 4))
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# --- tools ------------------------------------------------------------------------------------
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} from Debian (apt-get; needs root)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps the packages' own services from starting on port 80.
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+
+log "building mfa-gateway and the load helper (release)"
+(cd "$ROOT" && cargo build --release --quiet --bin mfa-gateway --example load_helper)
+GATEWAY="$ROOT/target/release/mfa-gateway"
+HELPER="$ROOT/target/release/examples/load_helper"
+
+# --- cleanup ------------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/mfa-load.XXXXXX)
+PIDS=()
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  log "nothing listens on port $1"; return 1
+}
+
+# One core for the load generator and the upstream, another for the proxy under test.
+NCPU=$(nproc)
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+  LOAD_PIN=(taskset -c 0); PROXY_PIN=(taskset -c 1); PINNING="wrk+upstream on cpu0, proxy on cpu1"
+else
+  LOAD_PIN=(); PROXY_PIN=(); PINNING="not pinned (1 cpu or no taskset)"
+fi
+
+# Open files: 10 000 idle connections on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 1000)) ]; then
+  log "open-file limit $(ulimit -n) is below $((IDLE + 1000)): IDLE lowered"
+  IDLE=$(( $(ulimit -n) - 1000 ))
+fi
+
+# --- upstream and the two reference proxies -------------------------------------------------
+mkdir -p "$WORK/www" "$WORK/nginx-up" "$WORK/nginx-proxy" "$WORK/data/keys"
+python3 - "$WORK/www/index.html" <<'EOF'
+import sys
+rows = "".join(f"<tr><td>Listing {i}</td><td>12 Elm Street, Unit {i}</td><td>$4{i:02d},000</td></tr>\n" for i in range(26))
+page = f"<!doctype html>\n<html><head><title>Listings</title></head><body>\n<table>\n{rows}</table>\n</body></html>\n"
+open(sys.argv[1], "w").write(page)
+EOF
+sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" "$HERE/nginx-upstream.conf" >"$WORK/nginx-upstream.conf"
+sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_PORT#g" \
+  "$HERE/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
+sed -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$HAPROXY_PORT#g" "$HERE/haproxy.cfg" >"$WORK/haproxy.cfg"
+
+"${LOAD_PIN[@]}" nginx -p "$WORK/nginx-up" -e "$WORK/nginx-up/error.log" -c "$WORK/nginx-upstream.conf" &
+PIDS+=($!)
+wait_port "$UP_PORT"
+PAGE_BYTES=$(wc -c <"$WORK/www/index.html")
+
+# --- the gateway ------------------------------------------------------------------------------
+for k in cookie-k1 secret-k1; do head -c 32 /dev/urandom | base64 >"$WORK/data/keys/$k.key"; done
+chmod 600 "$WORK/data/keys/"*.key
+printf -- '- login_id: "jdoe"\n  name: "Jane Doe"\n  email: "jdoe@example.com"\n  mobile: "+12035550100"\n' \
+  >"$WORK/data/roster.yaml"
+# write_config FILE ENFORCE_FROM THREADS_LINE
+write_config() {
+  sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$GW_PORT#g" \
+    -e "s#@ENFORCE_FROM@#$2#g" -e "s#@THREADS@#$3#g" "$HERE/gateway.yaml" >"$1"
+}
+write_config "$WORK/gw-enforced.yaml" 2025-01-01 "threads: 1"
+write_config "$WORK/gw-not-enforced.yaml" 2099-01-01 "threads: 1"
+write_config "$WORK/gw-default-threads.yaml" 2025-01-01 "# threads: default (one per core)"
+BOUND_COOKIE=$("$HELPER" mint --config "$WORK/gw-enforced.yaml" --session 3f9c2a7e5b1d4c6f8a0b2c4d6e8f0a1b)
+
+GW_PID=
+start_gateway() { # CONFIG [pinned]
+  if [ "${2:-}" = pinned ]; then
+    "${PROXY_PIN[@]}" "$GATEWAY" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
+  else
+    "$GATEWAY" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
+  fi
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  wait_port "$GW_PORT"
+}
+stop_gateway() { stop_pid "$GW_PID"; GW_PID=; }
+
+# --- wrk --------------------------------------------------------------------------------------
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+to_ms() { # 512.00us | 1.23ms | 1.01s -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.3f", n }'
+}
+drive() { # LABEL PORT [COOKIE]
+  local label=$1 port=$2 cookie=${3:-} out="$WORK/wrk-$1.txt"
+  local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" --latency)
+  [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
+  "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" >"$out"
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+  errors=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$out")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$rps" "$p50" "$p99" "$errors" >>"$RESULTS"
+  log "$label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms ${errors}"
+}
+
+log "wrk: $WRK_THREADS thread(s), $CONNECTIONS connections, ${DURATION}s (+${WARMUP}s warm-up) per row; $PINNING"
+drive upstream-direct "$UP_PORT"
+
+"${PROXY_PIN[@]}" nginx -p "$WORK/nginx-proxy" -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf" &
+NGINX_PID=$!; PIDS+=("$NGINX_PID"); wait_port "$NGINX_PORT"
+drive nginx "$NGINX_PORT" "$BOUND_COOKIE"
+stop_pid "$NGINX_PID"
+
+"${PROXY_PIN[@]}" haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+HAPROXY_PID=$!; PIDS+=("$HAPROXY_PID"); wait_port "$HAPROXY_PORT"
+drive haproxy "$HAPROXY_PORT" "$BOUND_COOKIE"
+stop_pid "$HAPROXY_PID"
+
+start_gateway "$WORK/gw-enforced.yaml" pinned
+probe=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $BOUND_COOKIE" "http://127.0.0.1:$GW_PORT/" || true)
+[ "$probe" = 200 ] || log "WARNING: bound-session probe answered $probe"
+drive gateway-pass-through "$GW_PORT"
+drive gateway-bound "$GW_PORT" "$BOUND_COOKIE"
+stop_gateway
+
+start_gateway "$WORK/gw-not-enforced.yaml" pinned
+drive gateway-not-enforced "$GW_PORT" "$BOUND_COOKIE"
+stop_gateway
+
+# --- RSS with idle keep-alive connections ---------------------------------------------------
+log "RSS: $IDLE idle keep-alive connections to the gateway (default threads)"
+start_gateway "$WORK/gw-default-threads.yaml"
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+sleep 0.5
+RSS_BEFORE=$(rss_kb "$GW_PID")
+"$HELPER" idle --addr "127.0.0.1:$GW_PORT" --connections "$IDLE" --hold-secs 60 >"$WORK/idle.out" 2>&1 &
+IDLE_PID=$!; PIDS+=("$IDLE_PID")
+for _ in $(seq 1 1200); do
+  grep -q '^ready' "$WORK/idle.out" && break
+  kill -0 "$IDLE_PID" 2>/dev/null || break
+  sleep 0.1
+done
+IDLE_OPEN=$(awk '/^ready/ { print $2 }' "$WORK/idle.out")
+sleep 1
+RSS_IDLE=$(rss_kb "$GW_PID")
+stop_pid "$IDLE_PID"
+stop_gateway
+[ -n "$IDLE_OPEN" ] || { log "idle client failed:"; cat "$WORK/idle.out" >&2; IDLE_OPEN=0; }
+
+# --- login burst ------------------------------------------------------------------------------
+log "login burst: $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent, SQLite"
+"$HELPER" enroll --config "$WORK/gw-default-threads.yaml" --members "$BURST_MEMBERS" \
+  --roster "$WORK/data/roster.yaml" >/dev/null
+start_gateway "$WORK/gw-default-threads.yaml"
+BURST=$("$HELPER" burst --url "http://127.0.0.1:$GW_PORT" --members "$BURST_MEMBERS" \
+  --concurrency "$BURST_CONCURRENCY" 2>&1) || log "burst failed: $BURST"
+stop_gateway
+VERIFY_RATE=$(sed -n 's/.*verifications_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+FLOW_RATE=$(sed -n 's/.*complete_logins_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+
+# --- report -----------------------------------------------------------------------------------
+val() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$RESULTS"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+echo
+echo "machine: $NCPU x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); $(uname -r)"
+echo "versions: $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v | head -1 | awk '{ print "HAProxy " $3 }'), $(wrk -v 2>&1 | head -1 | awk '{ print "wrk " $2 }'), $("$GATEWAY" --version)"
+echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, GET / (${PAGE_BYTES} B page), $PINNING"
+echo "proxies: 1 worker each (nginx worker_processes 1, HAProxy nbthread 1, gateway threads: 1)"
+echo
+printf '| %-22s | %10s | %8s | %8s | %s\n' row "req/s" "p50 ms" "p99 ms" notes
+printf '|%s|\n' "------------------------|------------|----------|----------|------"
+while IFS=$'\t' read -r label rps p50 p99 errors; do
+  printf '| %-22s | %10.0f | %8.3f | %8.3f | %s\n' "$label" "$rps" "$p50" "$p99" "$errors"
+done <"$RESULTS"
+echo
+BR=$(val gateway-bound 2); BP99=$(val gateway-bound 4)
+NR=$(val nginx 2); NP99=$(val nginx 4)
+HR=$(val haproxy 2); HP99=$(val haproxy 4)
+PR=$(val gateway-pass-through 2); UR=$(val gateway-not-enforced 2)
+printf '| %-40s | %7s | %s\n' ratio value target
+printf '|%s|\n' "------------------------------------------|---------|-------"
+printf '| %-40s | %7s | >= 1.0\n' "bound req/s / nginx req/s" "$(ratio "$BR" "$NR")"
+printf '| %-40s | %7s | <= 1.1\n' "bound p99 / nginx p99" "$(ratio "$BP99" "$NP99")"
+printf '| %-40s | %7s |\n' "bound req/s / HAProxy req/s" "$(ratio "$BR" "$HR")"
+printf '| %-40s | %7s |\n' "bound p99 / HAProxy p99" "$(ratio "$BP99" "$HP99")"
+printf '| %-40s | %7s | >= 0.97\n' "bound req/s / pass-through req/s" "$(ratio "$BR" "$PR")"
+printf '| %-40s | %7s |\n' "pass-through req/s / nginx req/s" "$(ratio "$PR" "$NR")"
+printf '| %-40s | %7s |\n' "not-enforced req/s / bound req/s" "$(ratio "$UR" "$BR")"
+echo
+echo "gateway RSS: $((RSS_BEFORE / 1024)) MB at start, $((RSS_IDLE / 1024)) MB with $IDLE_OPEN idle keep-alive connections (target <= 150 MB for 10000)"
+echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"

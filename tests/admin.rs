@@ -1,0 +1,21 @@
+//! Support desk and operations (issue 5), through the real binary and real sockets: the
+//! `users` / `keys` commands, the admin API on its own listener, the audit log, the metrics,
+//! key rotation and the graceful upgrade.
+
+mod common;
+
+#[path = "admin/tools.rs"]
+mod tools;
+
+#[path = "admin/api.rs"]
+mod api;
+#[path = "admin/config.rs"]
+mod config;
+#[path = "admin/keys.rs"]
+mod keys;
+#[path = "admin/metrics.rs"]
+mod metrics;
+#[path = "admin/support.rs"]
+mod support;
+#[path = "admin/upgrade.rs"]
+mod upgrade;
