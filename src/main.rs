@@ -220,6 +220,7 @@ fn run_demo(
     let site = runtime.block_on(demo::run::start_site(&prepared))?;
     let state = runtime.block_on(server::build_state(prepared.config.clone()))?;
     demo::run::print_banner(&prepared, site.addr());
+    cli::print_demo_operations(&prepared.config);
     server::run(state, false)?;
     Ok(())
 }

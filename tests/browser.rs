@@ -12,16 +12,16 @@
 //! tests/browser/ (axe-core). Missing pieces are SKIPPED locally and fail under `CI`.
 
 mod common;
-#[path = "support/mod.rs"]
-mod support;
 #[path = "browser/mod.rs"]
 mod kit;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
 use common::{totp, Enrolled, GatewayOptions};
 use kit::chrome::Chrome;
-use kit::screens::{capture, file_name, PAGES, VIEWPORTS};
+use kit::screens::{assert_csp_enforced, capture, file_name, PAGES, VIEWPORTS};
 use kit::{assert_gateway_cookies, assert_on_legacy_page, enter_code, qr, Stack};
 
 /// A 6-digit code that is not valid for `secret` anywhere near now.
@@ -86,6 +86,7 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     assert_eq!(chrome.heading().await, "Set up two-step verification");
     assert!(!stack.harness.site_saw_session_of(&user.username));
     capture(&chrome, &stack.axe, "enroll-choose").await;
+    assert_csp_enforced(&chrome).await;
 
     choose_method(&chrome, "app").await;
     assert_eq!(chrome.heading().await, "Set up your authenticator app");
@@ -93,7 +94,9 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     let uri = otpauth_link(&chrome).await;
     assert!(uri.starts_with("otpauth://totp/SmartMLS:jdoe?"), "{uri}");
     // What a phone camera sees: the QR code's pixels, decoded by zbarimg.
-    let qr_png = chrome.find(".qr").await.screenshot_as_png().await.expect("QR");
+    let qr = chrome.find(".qr").await;
+    qr.scroll_into_view().await.expect("scroll to the QR code");
+    let qr_png = qr.screenshot_as_png().await.expect("QR");
     let scanned = qr::decode(&qr_png).unwrap_or_else(|| uri.clone());
     assert_eq!(scanned, uri, "the QR code encodes the link's URI");
     let secret = totp::secret_from_uri(&scanned);
@@ -108,9 +111,19 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     enter_code(&chrome, &wrong, "Finish set-up").await;
     assert_eq!(chrome.heading().await, "Set up your authenticator app");
     let field = chrome.find("#code").await;
-    assert_eq!(field.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
-    let described = field.attr("aria-describedby").await.unwrap().unwrap_or_default();
-    assert!(described.split(' ').any(|id| id == "code-error"), "{described}");
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let described = field
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        described.split(' ').any(|id| id == "code-error"),
+        "{described}"
+    );
     capture(&chrome, &stack.axe, "enroll-app-wrong-code").await;
 
     let step = totp::current_step();
@@ -131,7 +144,11 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     chrome.follow("Log off").await;
     assert_eq!(chrome.path().await, "/login");
     chrome.sign_in(&user.username, &user.password).await;
-    assert_eq!(chrome.path().await, "/", "a trusted browser is not challenged");
+    assert_eq!(
+        chrome.path().await,
+        "/",
+        "a trusted browser is not challenged"
+    );
     assert_on_legacy_page(&chrome, &user.display_name).await;
     chrome.quit().await;
 
@@ -141,6 +158,23 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     assert_eq!(other.path().await, "/_mfa/");
     assert_eq!(other.heading().await, "Enter your verification code");
     capture(&other, &stack.axe, "challenge-app").await;
+    // Keyboard: skip link first, then straight to the code box and the Verify button.
+    other.goto("/_mfa/").await;
+    for (step, css) in [
+        "a.skip-link[href='#main']",
+        "input#code",
+        "form[action='/_mfa/verify'] button[type=submit]",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        other.tab().await;
+        assert!(
+            other.focused_matches(css).await,
+            "Tab #{} should reach {css}",
+            step + 1
+        );
+    }
     enter_code(&other, &wrong_code(&secret), "Verify").await;
     assert!(other.text().await.contains("That code didn't work"));
     capture(&other, &stack.axe, "challenge-wrong-code").await;
@@ -172,13 +206,17 @@ async fn email_and_text_codes_in_the_browser() {
     assert_gateway_cookies(&chrome).await;
     chrome.follow("Log off").await;
     chrome.sign_in(&user.username, &user.password).await;
-    assert_eq!(chrome.path().await, "/", "a trusted browser is not challenged");
+    assert_eq!(
+        chrome.path().await,
+        "/",
+        "a trusted browser is not challenged"
+    );
     chrome.quit().await;
 
     let other = stack.browser().await;
     other.sign_in(&user.username, &user.password).await;
     assert_eq!(other.heading().await, "Enter your verification code");
-    assert!(other.text().await.contains("We sent a 6-digit code to"));
+    assert!(other.text().await.contains("We sent a code to"));
     capture(&other, &stack.axe, "challenge-email").await;
     enter_code(&other, &stack.email_code(1).await, "Verify").await;
     assert_on_legacy_page(&other, &user.display_name).await;
@@ -196,7 +234,11 @@ async fn email_and_text_codes_in_the_browser() {
     assert_gateway_cookies(&chrome).await;
     chrome.follow("Log off").await;
     chrome.sign_in(&user.username, &user.password).await;
-    assert_eq!(chrome.path().await, "/", "a trusted browser is not challenged");
+    assert_eq!(
+        chrome.path().await,
+        "/",
+        "a trusted browser is not challenged"
+    );
     chrome.quit().await;
 }
 
@@ -224,7 +266,7 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
     chrome.press("Text message").await;
     let sent = Instant::now();
     let code = stack.text_code(0).await;
-    assert!(chrome.text().await.contains("We sent a 6-digit code to"));
+    assert!(chrome.text().await.contains("We sent a code to"));
     capture(&chrome, &stack.axe, "challenge-text").await;
     let expiry = sent + Duration::from_millis(2500);
     tokio::time::sleep(expiry.saturating_duration_since(Instant::now())).await;
@@ -234,7 +276,10 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
 
     // Cancel: the held login is void and the roster update explained.
     chrome.press("Cancel").await;
-    assert_eq!(chrome.heading().await, "You're signed out of the verification step");
+    assert_eq!(
+        chrome.heading().await,
+        "You're signed out of the verification step"
+    );
     capture(&chrome, &stack.axe, "cancelled").await;
 
     // Wrong codes until the account locks.
@@ -260,7 +305,10 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
     let other = stack.harness.user(1).clone();
     let chrome = stack.browser().await;
     chrome.sign_in(&other.username, &other.password).await;
-    assert_eq!(chrome.heading().await, "We can't verify your sign-in right now");
+    assert_eq!(
+        chrome.heading().await,
+        "We can't verify your sign-in right now"
+    );
     assert!(!stack.harness.site_saw_session_of(&other.username));
     capture(&chrome, &stack.axe, "fail-closed").await;
 
@@ -277,17 +325,31 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
 /// docs/screens.md links both screenshots of every page, and the committed PNGs stay small.
 #[test]
 fn screens_doc_shows_every_page_at_both_widths() {
+    if std::env::var_os("MFA_UPDATE_SCREENS").is_some() {
+        // The browser tests are rewriting those files right now; check them on the next run.
+        println!("SKIPPED: docs/screens/ is being refreshed by this run");
+        return;
+    }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/screens.md")).expect("docs/screens.md");
     for (slug, caption) in PAGES {
-        assert!(doc.contains(caption), "caption of {slug} missing from docs/screens.md");
+        assert!(
+            doc.contains(caption),
+            "caption of {slug} missing from docs/screens.md"
+        );
         for viewport in VIEWPORTS {
             let name = file_name(slug, &viewport);
-            assert!(doc.contains(&format!("(screens/{name})")), "{name} not linked");
+            assert!(
+                doc.contains(&format!("(screens/{name})")),
+                "{name} not linked"
+            );
             let size = std::fs::metadata(root.join("docs/screens").join(&name))
                 .unwrap_or_else(|e| panic!("docs/screens/{name}: {e}"))
                 .len();
-            assert!(size < 80_000, "docs/screens/{name} is {size} bytes: quantize it");
+            assert!(
+                size < 64_000,
+                "docs/screens/{name} is {size} bytes: quantize it"
+            );
         }
     }
 }

@@ -105,12 +105,15 @@ fi
 
 # --- upstream and the two reference proxies -------------------------------------------------
 mkdir -p "$WORK/www" "$WORK/nginx-up" "$WORK/nginx-proxy" "$WORK/data/keys"
+# nginx workers run as an unprivileged user: they must be able to read the page.
+chmod 755 "$WORK" "$WORK/www"
 python3 - "$WORK/www/index.html" <<'EOF'
 import sys
 rows = "".join(f"<tr><td>Listing {i}</td><td>12 Elm Street, Unit {i}</td><td>$4{i:02d},000</td></tr>\n" for i in range(26))
 page = f"<!doctype html>\n<html><head><title>Listings</title></head><body>\n<table>\n{rows}</table>\n</body></html>\n"
 open(sys.argv[1], "w").write(page)
 EOF
+chmod 644 "$WORK/www/index.html"
 sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" "$HERE/nginx-upstream.conf" >"$WORK/nginx-upstream.conf"
 sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_PORT#g" \
   "$HERE/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
@@ -129,7 +132,7 @@ printf -- '- login_id: "jdoe"\n  name: "Jane Doe"\n  email: "jdoe@example.com"\n
 # write_config FILE ENFORCE_FROM THREADS_LINE
 write_config() {
   sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$GW_PORT#g" \
-    -e "s#@ENFORCE_FROM@#$2#g" -e "s#@THREADS@#$3#g" "$HERE/gateway.yaml" >"$1"
+    -e "s#@ENFORCE_FROM@#$2#g" -e "s|@THREADS@|$3|g" "$HERE/gateway.yaml" >"$1"
 }
 write_config "$WORK/gw-enforced.yaml" 2025-01-01 "threads: 1"
 write_config "$WORK/gw-not-enforced.yaml" 2099-01-01 "threads: 1"

@@ -154,3 +154,16 @@ pub fn migrate(config_path: &Path) -> Result<(), CommandError> {
     println!("ok");
     Ok(())
 }
+
+/// Tells the person running the demo where the admin API and the audit log are (printed after
+/// the demo's own banner).
+pub fn print_demo_operations(config: &Config) {
+    if let Some(admin) = &config.admin {
+        println!("  Admin API       http://{}/healthz   (token for /v1 and /metrics: the admin.token key file)", admin.address);
+    }
+    if let Some(file) = config.audit.as_ref().and_then(|a| a.file.as_ref()) {
+        println!("  Audit log       {}", file.display());
+    }
+    println!("  Support tools   mfa-gateway users show|reset|forget-devices|unlock LOGIN --reason R --by WHO");
+    println!();
+}

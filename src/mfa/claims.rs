@@ -12,6 +12,8 @@ use super::tokens::{KeyRing, Purpose};
 const VERSION: u8 = 1;
 /// Longest member id a cookie may carry.
 const MAX_USER_BYTES: usize = 512;
+/// Largest binding payload: version, digest, expiry, epoch and the longest member id.
+const BINDING_MAX_BYTES: usize = 1 + 32 + 8 + 8 + MAX_USER_BYTES;
 
 /// A remembered device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,11 +72,11 @@ impl<'a> Reader<'a> {
             .and_then(|b| b.try_into().ok())
             .map(i64::from_be_bytes)
     }
-    fn user(self) -> Option<String> {
+    fn user(self) -> Option<&'a str> {
         if self.buf.is_empty() || self.buf.len() > MAX_USER_BYTES {
             return None;
         }
-        std::str::from_utf8(self.buf).ok().map(str::to_owned)
+        std::str::from_utf8(self.buf).ok()
     }
 }
 
@@ -100,7 +102,7 @@ impl TrustClaims {
         let expires = r.i64()?;
         let epoch = r.u64()?;
         Some(TrustClaims {
-            user: r.user()?,
+            user: r.user()?.to_owned(),
             device_id,
             issued,
             expires,
@@ -131,7 +133,9 @@ impl BindingClaims {
         out
     }
 
-    fn decode(buf: &[u8]) -> Option<Self> {
+    /// Reads the fields without copying the member id, so a binding that is refused (expired,
+    /// or for other session cookies) costs no allocation.
+    fn decode_borrowed(buf: &[u8]) -> Option<([u8; 32], i64, u64, &str)> {
         let mut r = Reader { buf };
         if r.take(1)? != [VERSION] {
             return None;
@@ -139,12 +143,7 @@ impl BindingClaims {
         let session_digest = r.take(32)?.try_into().ok()?;
         let expires = r.i64()?;
         let epoch = r.u64()?;
-        Some(BindingClaims {
-            user: r.user()?,
-            session_digest,
-            expires,
-            epoch,
-        })
+        Some((session_digest, expires, epoch, r.user()?))
     }
 
     /// Signs the claims into a cookie value.
@@ -153,11 +152,21 @@ impl BindingClaims {
     }
 
     /// Verifies a cookie value, its expiry at `now`, and that it binds exactly `digest`.
+    ///
+    /// This runs on every request of a bound session: the payload is decoded into a stack
+    /// buffer and the member id is copied only once the binding is accepted.
     pub fn open(keys: &KeyRing, token: &str, now: i64, digest: &[u8; 32]) -> Option<Self> {
-        let claims = Self::decode(&keys.verify(Purpose::Binding, token).ok()?)?;
+        let mut buf = [0u8; BINDING_MAX_BYTES];
+        let payload = keys.verify_in(Purpose::Binding, token, &mut buf).ok()?;
+        let (session_digest, expires, epoch, user) = Self::decode_borrowed(payload)?;
         // The digest is not secret (the client holds the cookie values), so a plain comparison
         // leaks nothing an attacker could not compute.
-        (claims.expires > now && &claims.session_digest == digest).then_some(claims)
+        (expires > now && &session_digest == digest).then(|| BindingClaims {
+            user: user.to_owned(),
+            session_digest,
+            expires,
+            epoch,
+        })
     }
 }
 
@@ -215,10 +224,46 @@ mod tests {
     }
 
     #[test]
+    fn binding_user_length_limits() {
+        let k = keys();
+        let d = session_digest([("SID", "abc")]);
+        let bind = |user: String| BindingClaims {
+            user,
+            session_digest: d,
+            expires: 50,
+            epoch: 1,
+        };
+        let longest = bind("u".repeat(MAX_USER_BYTES));
+        assert_eq!(
+            BindingClaims::open(&k, &longest.seal(&k), 10, &d),
+            Some(longest)
+        );
+        let too_long = bind("u".repeat(MAX_USER_BYTES + 1)).seal(&k);
+        assert_eq!(BindingClaims::open(&k, &too_long, 10, &d), None);
+        assert_eq!(
+            BindingClaims::open(&k, &bind(String::new()).seal(&k), 10, &d),
+            None
+        );
+    }
+
+    #[test]
     fn truncated_payloads_are_rejected() {
         let full = trust("jdoe", 10).encode();
         for n in 0..full.len() - 4 {
             assert!(TrustClaims::decode(&full[..n]).is_none(), "len {n}");
+        }
+        let binding = BindingClaims {
+            user: "jdoe".into(),
+            session_digest: [1; 32],
+            expires: 10,
+            epoch: 0,
+        }
+        .encode();
+        for n in 0..binding.len() - 4 {
+            assert!(
+                BindingClaims::decode_borrowed(&binding[..n]).is_none(),
+                "len {n}"
+            );
         }
     }
 }

@@ -63,6 +63,9 @@ fn trust_cookie(
         expires,
         epoch,
     };
+    // The first bytes of the device id let support correlate audit lines without the cookie.
+    let device: String = device_id[..4].iter().map(|b| format!("{b:02x}")).collect();
+    tracing::info!(event = "trust_cookie_issued", user = %user, device, expires);
     let attrs = CookieAttrs {
         secure: state.secure_cookies,
         max_age: Some((expires - now).max(0) as u64),

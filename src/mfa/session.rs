@@ -7,6 +7,9 @@ use crate::http::cookies::{format_set_cookie, parse_set_cookie, request_cookies,
 use crate::mfa::claims::{session_digest, BindingClaims};
 use crate::state::AppState;
 
+/// Session cookie names handled without a heap-allocated slot table.
+const INLINE_NAMES: usize = 4;
+
 /// The upstream session cookies of a request, in configured order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionCookies {
@@ -22,21 +25,34 @@ impl SessionCookies {
         headers: impl IntoIterator<Item = &'a str>,
         session_names: &[String],
     ) -> Self {
-        let mut found: Vec<Option<&str>> = vec![None; session_names.len()];
+        // Runs on every request: sites configure one or two session cookies, so the slots
+        // live on the stack and only the values found are copied.
+        let mut inline = [None; INLINE_NAMES];
+        let mut spilled = Vec::new();
+        let found: &mut [Option<&str>] = if session_names.len() <= INLINE_NAMES {
+            &mut inline[..session_names.len()]
+        } else {
+            spilled.resize(session_names.len(), None);
+            &mut spilled
+        };
         let mut ambiguous = false;
+        let mut count = 0;
         for pair in request_cookies(headers) {
             if let Some(i) = session_names.iter().position(|n| n == pair.name) {
                 if found[i].is_some() {
                     ambiguous = true;
+                } else {
+                    count += 1;
                 }
                 found[i] = Some(pair.value);
             }
         }
-        let pairs = session_names
-            .iter()
-            .zip(found)
-            .filter_map(|(n, v)| v.map(|v| (n.clone(), v.to_string())))
-            .collect();
+        let mut pairs = Vec::with_capacity(count);
+        for (name, value) in session_names.iter().zip(found.iter()) {
+            if let Some(value) = value {
+                pairs.push((name.clone(), (*value).to_string()));
+            }
+        }
         SessionCookies { pairs, ambiguous }
     }
 
@@ -161,6 +177,23 @@ mod tests {
         assert!(!c.ambiguous);
         let d = SessionCookies::from_headers(["SID=1", "SID=2"], &names());
         assert!(d.ambiguous);
+    }
+
+    #[test]
+    fn many_session_names_keep_their_order() {
+        let names: Vec<String> = (0..6).map(|i| format!("S{i}")).collect();
+        let c = SessionCookies::from_headers(["S5=five; S0=zero", "S3=three"], &names);
+        assert_eq!(
+            c.pairs,
+            vec![
+                ("S0".into(), "zero".into()),
+                ("S3".into(), "three".into()),
+                ("S5".into(), "five".into())
+            ]
+        );
+        assert!(!c.ambiguous);
+        assert!(SessionCookies::from_headers(["S4=a; S4=b"], &names).ambiguous);
+        assert!(SessionCookies::from_headers(["x=1"], &names).is_empty());
     }
 
     #[test]

@@ -12,6 +12,16 @@ use ring::hmac;
 
 use crate::config::NamedKey;
 
+/// Longest base64url payload a token may carry; longer ones are refused before decoding.
+const MAX_PAYLOAD_B64: usize = 4096;
+/// Largest decoded payload any token may carry.
+pub const MAX_PAYLOAD_BYTES: usize = MAX_PAYLOAD_B64 / 4 * 3;
+
+/// Compares two MACs without an early exit, so timing does not reveal how many bytes matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// What a token is for; part of the MAC input (domain separation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -99,6 +109,22 @@ impl KeyRing {
 
     /// Verifies a token and returns its payload.
     pub fn verify(&self, purpose: Purpose, token: &str) -> Result<Vec<u8>, TokenError> {
+        // The whole token is longer than its payload part, so this always has room.
+        let mut buf = vec![0u8; (token.len() / 4 * 3 + 3).min(MAX_PAYLOAD_BYTES)];
+        let len = self.verify_in(purpose, token, &mut buf)?.len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+
+    /// Verifies a token and returns its payload decoded into `buf`: the allocation-free form
+    /// the proxy uses for the binding cookie on every request. A payload larger than `buf`
+    /// is refused as malformed, so callers size `buf` for the largest payload they accept.
+    pub fn verify_in<'b>(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        buf: &'b mut [u8],
+    ) -> Result<&'b [u8], TokenError> {
         let mut parts = token.splitn(3, '.');
         let (Some(kid), Some(payload_b64), Some(mac_b64)) =
             (parts.next(), parts.next(), parts.next())
@@ -106,7 +132,7 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         };
         // Bounded before decoding so a huge cookie costs nothing.
-        if payload_b64.len() > 4096 || mac_b64.len() != 43 {
+        if payload_b64.len() > MAX_PAYLOAD_B64 || mac_b64.len() != 43 {
             return Err(TokenError::Malformed);
         }
         let (_, key) = self
@@ -114,23 +140,20 @@ impl KeyRing {
             .iter()
             .find(|(id, _)| id == kid)
             .ok_or(TokenError::UnknownKey)?;
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
+        // The engine refuses padding and non-zero trailing bits, so each byte string has exactly
+        // one accepted spelling: no alternative encodings of one token.
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(payload_b64, buf)
             .map_err(|_| TokenError::Malformed)?;
-        let mac = URL_SAFE_NO_PAD
-            .decode(mac_b64)
+        let mut mac = [0u8; 33];
+        let mac_len = URL_SAFE_NO_PAD
+            .decode_slice(mac_b64, &mut mac)
             .map_err(|_| TokenError::Malformed)?;
-        // Re-encoding must give back the same text: no alternative spellings of one token.
-        if URL_SAFE_NO_PAD.encode(&payload) != payload_b64 {
-            return Err(TokenError::Malformed);
+        let payload = &buf[..len];
+        let expected = Self::tag(key, purpose, kid, payload);
+        if mac_len != 32 || !constant_time_eq(expected.as_ref(), &mac[..32]) {
+            return Err(TokenError::BadSignature);
         }
-        let mut ctx = Vec::with_capacity(payload.len() + 64);
-        ctx.extend_from_slice(purpose.label());
-        ctx.push(0);
-        ctx.extend_from_slice(kid.as_bytes());
-        ctx.push(0);
-        ctx.extend_from_slice(&payload);
-        hmac::verify(key, &ctx, &mac).map_err(|_| TokenError::BadSignature)?;
         Ok(payload)
     }
 
@@ -181,6 +204,45 @@ mod tests {
             removed.verify(Purpose::Trust, &t),
             Err(TokenError::UnknownKey)
         );
+    }
+
+    #[test]
+    fn one_spelling_per_token() {
+        let r = ring(&[("k1", 1)]);
+        // Two payload bytes leave four unused bits in the last base64 character: setting one
+        // of them spells the same bytes differently, which must not verify.
+        let t = r.sign(Purpose::Binding, b"hi");
+        let parts: Vec<&str> = t.split('.').collect();
+        assert_eq!(parts[1], "aGk");
+        let respelled = format!("{}.aGl.{}", parts[0], parts[2]);
+        assert_eq!(
+            r.verify(Purpose::Binding, &respelled),
+            Err(TokenError::Malformed)
+        );
+        let padded = format!("{}.aGk=.{}", parts[0], parts[2]);
+        assert_eq!(
+            r.verify(Purpose::Binding, &padded),
+            Err(TokenError::Malformed)
+        );
+    }
+
+    #[test]
+    fn payload_bounds() {
+        let r = ring(&[("k1", 1)]);
+        let largest = vec![5u8; MAX_PAYLOAD_BYTES];
+        let t = r.sign(Purpose::Trust, &largest);
+        let mut buf = [0u8; MAX_PAYLOAD_BYTES];
+        assert_eq!(
+            r.verify_in(Purpose::Trust, &t, &mut buf).unwrap(),
+            &largest[..]
+        );
+        let too_large = r.sign(Purpose::Trust, &vec![5u8; MAX_PAYLOAD_BYTES + 1]);
+        assert_eq!(
+            r.verify(Purpose::Trust, &too_large),
+            Err(TokenError::Malformed)
+        );
+        let empty = r.sign(Purpose::Csrf, b"");
+        assert_eq!(r.verify(Purpose::Csrf, &empty).unwrap(), b"");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn verify_code(
     };
     match check {
         CodeCheck::Valid => finish(state, pending_id, &login.user, member, method).await,
-        CodeCheck::Wrong => failure(state, &login.user, attempt).await,
+        CodeCheck::Wrong => failure(state, &login.user, method, attempt).await,
         CodeCheck::Expired => Ok(VerifyOutcome::CodeExpired {
             attempts_left: attempts_left(state, attempt),
         }),
@@ -146,7 +146,7 @@ pub async fn confirm_enrollment(
     };
     match check {
         CodeCheck::Valid => {}
-        CodeCheck::Wrong => return failure(state, &login.user, attempt).await,
+        CodeCheck::Wrong => return failure(state, &login.user, method, attempt).await,
         CodeCheck::Expired => {
             return Ok(VerifyOutcome::CodeExpired {
                 attempts_left: attempts_left(state, attempt),
@@ -222,10 +222,16 @@ async fn count_attempt(
 
 /// Records a wrong code: member failure counter (with backoff / lockout) and this login's
 /// attempt number `attempt`.
-async fn failure(state: &AppState, user: &str, attempt: u64) -> StoreResult<VerifyOutcome> {
+async fn failure(
+    state: &AppState,
+    user: &str,
+    method: Method,
+    attempt: u64,
+) -> StoreResult<VerifyOutcome> {
     let now = state.now();
     let failures = state.durable.record_failure(user).await?;
-    warn!(event = "verify_failed", user = %user, consecutive_failures = failures);
+    let method = super::contact::method_name(method);
+    warn!(event = "verify_failed", user = %user, method, consecutive_failures = failures);
     if let Some(until) = lock_after_failures(&state.config.mfa.attempts, failures, now) {
         state.durable.lock_until(user, until).await?;
         warn!(event = "member_locked", user = %user, until);

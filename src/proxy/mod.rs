@@ -10,6 +10,7 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, Result};
 
+use crate::admin::{request_outcome, upstream_error, RequestOutcome};
 use crate::http::classify::Route;
 use crate::http::cookies::filter_cookie_header;
 use crate::http::login_form::{is_form_urlencoded, ExtractError, FormFieldExtractor};
@@ -120,10 +121,16 @@ impl ProxyHttp for Gateway {
         let route = self.state.classifier.classify(&req.method, req.uri.path());
         ctx.route = Some(route);
         if route == Route::Portal {
+            request_outcome(RequestOutcome::Portal);
             local::serve_portal(&self.state, session).await?;
             return Ok(true);
         }
         self.inspect_request(session.req_header(), route, ctx);
+        request_outcome(match (&ctx.bound, ctx.strip_session) {
+            (Some(_), _) => RequestOutcome::Bound,
+            (None, true) => RequestOutcome::Stripped,
+            (None, false) => RequestOutcome::Passed,
+        });
         if route == Route::ApiLogin {
             local::serve_api_login(&self.state, session, ctx).await?;
             return Ok(true);
@@ -283,7 +290,10 @@ impl ProxyHttp for Gateway {
         _ctx: &mut Self::CTX,
     ) -> FailToProxy {
         let (code, msg) = match e.esource() {
-            ErrorSource::Upstream => (502, Message::upstream_down()),
+            ErrorSource::Upstream => {
+                upstream_error();
+                (502, Message::upstream_down())
+            }
             ErrorSource::Downstream => (0, Message::bad_request()),
             ErrorSource::Internal | ErrorSource::Unset => (500, Message::fail_closed()),
         };
@@ -373,6 +383,7 @@ impl Gateway {
                 }
             }
             LoginDecision::Replace(replacement) => {
+                request_outcome(RequestOutcome::Intercepted);
                 *resp = replacement.head()?;
                 ctx.replaced = true;
             }

@@ -20,8 +20,7 @@ pub struct Axe {
 
 /// Where `npm ci` puts axe-core.
 fn axe_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/browser/node_modules/axe-core/axe.min.js")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/axe-core/axe.min.js")
 }
 
 impl Axe {
@@ -61,16 +60,34 @@ impl Axe {
             .execute_async(
                 r#"const done = arguments[arguments.length - 1];
                    axe.run(document, { resultTypes: ["violations"] })
-                      .then(r => done(r.violations.map(v => ({
-                          id: v.id, impact: v.impact, help: v.help,
-                          nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)
-                      }))))
-                      .catch(e => done([{ id: "axe-error", impact: "critical", help: String(e), nodes: [] }]));"#,
+                      .then(r => done({
+                          passes: r.passes.length,
+                          violations: r.violations.map(v => ({
+                              id: v.id, impact: v.impact, help: v.help,
+                              nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)
+                          }))
+                      }))
+                      .catch(e => done({ error: String(e) }));"#,
                 Vec::<Value>::new(),
             )
             .await
             .expect("run axe-core");
-        let violations = results.json().as_array().cloned().unwrap_or_default();
+        let results = results.json();
+        assert!(
+            results["error"].is_null(),
+            "axe-core failed on {label}: {}",
+            results["error"]
+        );
+        // Rules that passed prove axe really looked at the page (an empty run proves nothing).
+        let passes = results["passes"].as_u64().unwrap_or(0);
+        assert!(
+            passes > 10,
+            "axe-core checked almost nothing on {label}: {results}"
+        );
+        let violations = results["violations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let describe = |v: &Value| {
             format!(
                 "{} [{}] {}\n    {}",

@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use thirtyfour::common::capabilities::chromium::LoggingPrefsLogLevel;
 use thirtyfour::prelude::*;
+use thirtyfour::LoggingPrefsLogLevel;
 
 /// What CI installs (`.ci/run`); named in the failure message when they are missing there.
 pub const APT_PACKAGES: &str = "chromium chromium-driver";
@@ -77,7 +77,10 @@ impl Chrome {
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary(&tools.chromium.to_string_lossy())
             .expect("binary");
-        let profile_arg = format!("--user-data-dir={}", profile.path().join("chrome").display());
+        let profile_arg = format!(
+            "--user-data-dir={}",
+            profile.path().join("chrome").display()
+        );
         for arg in [
             "--headless",
             "--no-sandbox",
@@ -167,7 +170,10 @@ impl Chrome {
 
     /// Clicks the button whose visible text contains `label` and waits for the next page.
     pub async fn press(&self, label: &str) {
-        let xpath = format!("//button[contains(normalize-space(.), {})]", xpath_literal(label));
+        let xpath = format!(
+            "//button[contains(normalize-space(.), {})]",
+            xpath_literal(label)
+        );
         let button = match self.driver.find(By::XPath(&xpath)).await {
             Ok(b) => b,
             Err(e) => panic!(
@@ -181,7 +187,10 @@ impl Chrome {
 
     /// Follows the link whose visible text contains `label`.
     pub async fn follow(&self, label: &str) {
-        let xpath = format!("//a[contains(normalize-space(.), {})]", xpath_literal(label));
+        let xpath = format!(
+            "//a[contains(normalize-space(.), {})]",
+            xpath_literal(label)
+        );
         let link = self
             .driver
             .find(By::XPath(&xpath))
@@ -224,6 +233,25 @@ impl Chrome {
         self.type_into("#password", password).await;
         let submit = self.find("input[type=submit]").await;
         self.click_and_wait(submit).await;
+    }
+
+    /// Presses Tab once, as a keyboard user would.
+    pub async fn tab(&self) {
+        self.driver
+            .action_chain()
+            .send_keys(Key::Tab)
+            .perform()
+            .await
+            .expect("press Tab");
+    }
+
+    /// Whether the focused element matches the CSS selector `css`.
+    pub async fn focused_matches(&self, css: &str) -> bool {
+        let script = format!(
+            "return document.activeElement !== null && document.activeElement.matches({});",
+            Value::from(css)
+        );
+        self.eval(&script).await == Value::Bool(true)
     }
 
     /// Every cookie the browser stores for the current origin (HttpOnly ones included).

@@ -96,7 +96,11 @@ impl Stack {
 pub fn six_digits(text: &str) -> Option<String> {
     let digits: Vec<(usize, char)> = text.char_indices().collect();
     let mut run_start = None;
-    for (i, &(_, c)) in digits.iter().chain(std::iter::once(&(text.len(), ' '))).enumerate() {
+    for (i, &(_, c)) in digits
+        .iter()
+        .chain(std::iter::once(&(text.len(), ' ')))
+        .enumerate()
+    {
         match (c.is_ascii_digit(), run_start) {
             (true, None) => run_start = Some(i),
             (false, Some(start)) => {
@@ -147,7 +151,10 @@ pub async fn assert_gateway_cookies(chrome: &Chrome) {
             "{name} is SameSite=Lax"
         );
         assert!(
-            cookie.domain.as_deref().is_some_and(|d| !d.starts_with('.')),
+            cookie
+                .domain
+                .as_deref()
+                .is_some_and(|d| !d.starts_with('.')),
             "{name} is host-only: {:?}",
             cookie.domain
         );

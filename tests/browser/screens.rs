@@ -1,6 +1,6 @@
 //! Each gateway page at phone and desktop size: layout checks (no sideways scrolling, big
-//! tap targets, stylesheets really applied under the CSP), axe-core, and a full-page
-//! screenshot for `docs/screens.md`.
+//! tap targets, stylesheets really applied under the CSP, nothing said twice on one
+//! page), axe-core, and a full-page screenshot for `docs/screens.md`.
 //!
 //! Screenshots go to `target/tmp/screens/` on every run. `MFA_UPDATE_SCREENS=1` writes them to
 //! `docs/screens/` instead, shrunk with `pngquant` (Debian package `pngquant`) so the
@@ -47,7 +47,7 @@ pub const VIEWPORTS: [Viewport; 2] = [PHONE, DESKTOP];
 /// Every page the docs show: file-name stem and the one-line caption in `docs/screens.md`.
 pub const PAGES: &[(&str, &str)] = &[
     ("enroll-choose", "Set-up: choose how to get codes (authenticator app, text message or email)."),
-    ("enroll-app", "Set-up with an authenticator app: QR code, the key in groups, \"Open in authenticator app\"."),
+    ("enroll-app", "Set-up with an authenticator app: store links for the three apps, QR code, key in groups, \"Open in authenticator app\"."),
     ("enroll-app-wrong-code", "App set-up after a wrong code: the error sits above the field and is tied to it."),
     ("enroll-email", "Set-up by email: a code was sent to the masked roster address."),
     ("enroll-text", "Set-up by text message: a code was sent to the masked mobile number."),
@@ -103,7 +103,43 @@ pub async fn capture(chrome: &Chrome, axe: &Axe, slug: &str) {
         .into_iter()
         .filter(|line| line.contains("Content Security Policy") || line.contains("Refused to"))
         .collect();
-    assert!(csp.is_empty(), "{slug}: the page broke its own CSP: {csp:#?}");
+    assert!(
+        csp.is_empty(),
+        "{slug}: the page broke its own CSP: {csp:#?}"
+    );
+}
+
+/// Proves the browser enforces the page's CSP and that [`capture`] would see a violation: an
+/// inline `<style>` added by hand is refused and the refusal shows up in the browser log.
+pub async fn assert_csp_enforced(chrome: &Chrome) {
+    chrome.drain_log().await;
+    let applied = chrome
+        .eval(
+            r#"const style = document.createElement("style");
+               style.textContent = "body { background-color: rgb(1, 2, 3) !important; }";
+               document.head.appendChild(style);
+               return getComputedStyle(document.body).backgroundColor;"#,
+        )
+        .await;
+    assert_ne!(
+        applied, "rgb(1, 2, 3)",
+        "an inline style was applied: no CSP"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let log = chrome.drain_log().await;
+        if log
+            .iter()
+            .any(|line| line.contains("Content Security Policy"))
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refused inline style never reached the browser log: {log:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Emulates `viewport` exactly (a window size would include browser chrome).
@@ -126,11 +162,16 @@ async fn check_layout(chrome: &Chrome, viewport: &Viewport, label: &str) {
     let facts = chrome
         .eval(
             r#"const small = [...document.querySelectorAll(
-                   "button, .button, summary, .code-input, .choice, .contact-list a")]
+                   "button, .button, summary, .code-input, .choice, .contact-list a, .store-link")]
                  .filter(e => e.getClientRects().length > 0)
                  .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])
                  .filter(([, h]) => h < 44);
+               const main = document.querySelector("main").textContent;
+               const repeated = ["Be sure", "If it still does not work", "We sent",
+                                 "request a new code in"]
+                 .filter(phrase => main.split(phrase).length > 2);
                return {
+                 repeated: repeated,
                  scrollWidth: document.documentElement.scrollWidth,
                  innerWidth: window.innerWidth,
                  sheets: [...document.styleSheets].map(s => s.cssRules.length),
@@ -167,6 +208,11 @@ async fn check_layout(chrome: &Chrome, viewport: &Viewport, label: &str) {
         json!([]),
         "{label}: tap targets under 44px tall"
     );
+    assert_eq!(
+        facts["repeated"],
+        json!([]),
+        "{label}: the page says the same thing twice"
+    );
 }
 
 /// A PNG of the whole page (not just the viewport) at 1 CSS px = 1 image px.
@@ -201,15 +247,19 @@ fn save(png: &[u8], slug: &str, viewport: &Viewport) {
     std::fs::write(&path, png).expect("write screenshot");
     if updating_docs() {
         let status = Command::new("pngquant")
-            .args(["--force", "--skip-if-larger", "--strip", "--quality=50-90", "--speed=1"])
+            // 16 colours: 4 bits a pixel, which these flat text pages survive unharmed, and
+            // about a third the size of 17 or more colours.
+            .args(["--force", "--skip-if-larger", "--strip", "--speed=1", "16"])
             .arg("--output")
             .arg(&path)
             .arg("--")
             .arg(&path)
             .status();
-        // 99 = "quality too low / not smaller": the original is kept, which is fine.
+        // 98 = "not smaller", 99 = "quality too low": the original is kept, which is fine.
         assert!(
-            status.as_ref().is_ok_and(|s| s.success() || s.code() == Some(98) || s.code() == Some(99)),
+            status
+                .as_ref()
+                .is_ok_and(|s| s.success() || s.code() == Some(98) || s.code() == Some(99)),
             "pngquant (apt-get install pngquant) failed on {}: {status:?}",
             path.display()
         );

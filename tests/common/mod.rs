@@ -80,11 +80,22 @@ pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
 pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 
 /// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
+///
+/// Ports come from 20000–32767, below Linux's ephemeral range (32768–60999): a port handed
+/// out by `bind(0)` elsewhere (another test's demo site, a client socket) can then never be
+/// the one a gateway is about to bind, which made tests talk to the wrong server.
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() as u16).wrapping_mul(7919) % 12_000;
+    for _ in 0..12_000 {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(seed) % 12_000;
+        let port = 20_000 + offset;
+        if StdListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-32000")
 }
 
 /// The demo site plus one running gateway process.
@@ -382,6 +393,15 @@ async fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
             .await
             .is_ok()
         {
+            // Someone listens; make sure it is our gateway and not another process that got
+            // the port while ours failed to bind.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "gateway exited with {status} (port {port} taken?):\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {

@@ -1,0 +1,71 @@
+use super::*;
+use crate::admin::fields::FieldValue;
+
+fn event(name: &str, extra: &[(&'static str, &str)]) -> EventFields {
+    let mut values = vec![("event", FieldValue::Text(name.into()))];
+    values.extend(
+        extra
+            .iter()
+            .map(|(k, v)| (*k, FieldValue::Text((*v).into()))),
+    );
+    EventFields { values }
+}
+
+#[test]
+fn building_the_registry_succeeds() {
+    assert!(Metrics::new().is_ok());
+}
+
+#[test]
+fn events_move_their_counters() {
+    // A private instance, so parallel tests sharing the global one cannot interfere.
+    let m = Metrics::new().unwrap();
+    m.count_event(&event("verify_succeeded", &[("method", "app")]));
+    m.count_event(&event("verify_failed", &[]));
+    m.count_event(&event("code_sent", &[("method", "email")]));
+    m.count_event(&event("member_locked", &[]));
+    m.count_event(&event("support_action", &[("action", "reset")]));
+    m.count_event(&event("Weird Name!", &[]));
+    assert_eq!(
+        m.verifications.with_label_values(&["app", "success"]).get(),
+        1
+    );
+    assert_eq!(
+        m.verifications
+            .with_label_values(&["unknown", "failure"])
+            .get(),
+        1
+    );
+    assert_eq!(m.codes_sent.with_label_values(&["email", "sent"]).get(), 1);
+    assert_eq!(m.lockouts.get(), 1);
+    assert_eq!(m.support_actions.with_label_values(&["reset"]).get(), 1);
+    assert_eq!(m.events.with_label_values(&["other"]).get(), 1);
+    assert_eq!(m.events.with_label_values(&["member_locked"]).get(), 1);
+}
+
+#[test]
+fn fields_without_an_event_name_count_nothing() {
+    let m = Metrics::new().unwrap();
+    m.count_event(&EventFields::default());
+    assert!(m.registry.gather().iter().all(|family| family
+        .get_metric()
+        .iter()
+        .all(|metric| metric.get_counter().get_value() == 0.0)));
+}
+
+#[test]
+fn method_labels_are_bounded() {
+    assert_eq!(method_label(Some("text")), "text");
+    assert_eq!(method_label(Some("pigeon")), "unknown");
+    assert_eq!(method_label(None), "unknown");
+}
+
+#[test]
+fn request_outcomes_are_exposed_under_their_labels() {
+    request_outcome(RequestOutcome::Stripped);
+    let text = render().unwrap();
+    assert!(
+        text.contains("mfa_gateway_requests_total{outcome=\"stripped\"}"),
+        "{text}"
+    );
+}
