@@ -281,6 +281,10 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
         "You're signed out of the verification step"
     );
     capture(&chrome, &stack.axe, "cancelled").await;
+    // Back to the gateway after cancelling: the held sign-in is gone.
+    chrome.goto("/_mfa/").await;
+    assert_eq!(chrome.heading().await, "Please sign in again");
+    capture(&chrome, &stack.axe, "session-expired").await;
 
     // Wrong codes until the account locks.
     chrome.sign_in(&user.username, &user.password).await;

@@ -213,7 +213,11 @@ pub enum DurableStore {
 #[derive(Debug, Clone)]
 pub enum EphemeralStore {
     Memory,
-    Redis { url: String },
+    /// `url` has the password merged in; every key is stored as `key_prefix` + key.
+    Redis {
+        url: String,
+        key_prefix: String,
+    },
 }
 
 /// Storage backends.

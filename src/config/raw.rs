@@ -201,6 +201,8 @@ pub struct RawPostgres {
 pub struct RawRedis {
     pub url: String,
     pub password: Option<RawSecret>,
+    /// Prepended to every key, so deployments (or tests) can share one Redis database.
+    pub key_prefix: Option<String>,
 }
 
 /// `keys:`

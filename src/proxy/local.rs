@@ -16,6 +16,19 @@ use crate::pages::Message;
 use crate::portal::{self, PortalRequest, MAX_FORM_BYTES};
 use crate::state::AppState;
 
+/// Largest request head (all header names and values) the gateway forwards: far above any
+/// real browser's, far below what would let one request pin much memory.
+pub(super) const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Size of a request head as the gateway counts it.
+pub(super) fn header_bytes(req: &RequestHeader) -> usize {
+    req.headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + req.uri.to_string().len()
+}
+
 /// Reads a request body of at most `limit` bytes; `None` when it is larger (the rest is left
 /// unread and the connection is not reused).
 async fn read_body(session: &mut Session, limit: usize) -> Result<Option<Vec<u8>>> {
@@ -200,6 +213,7 @@ pub(super) fn error_response(
                 "The MLS service is not answering; try again shortly.",
             ),
             400 => ("bad_request", "The request could not be read."),
+            431 => ("headers_too_large", "The request headers are too large."),
             _ => (
                 "unavailable",
                 "The service is unavailable right now; try again shortly.",

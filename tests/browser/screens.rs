@@ -58,6 +58,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("challenge-expired", "An expired code: ask for a new one."),
     ("locked", "Locked after too many wrong codes: contact support to unlock."),
     ("cancelled", "Cancelled: update the roster information, then sign in again."),
+    ("session-expired", "The held sign-in is gone (cancelled, used or timed out): sign in again."),
     ("fail-closed", "Fail closed: the roster is unreachable, so nobody gets in without verification."),
     ("upstream-down", "502: the legacy website is not answering."),
 ];

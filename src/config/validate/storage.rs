@@ -7,6 +7,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use super::super::raw::{RawEphemeral, RawStorage};
 use super::super::{DurableStore, EphemeralStore, StorageConfig};
 use super::{checks, Context, Report};
+use crate::store::redis::DEFAULT_KEY_PREFIX;
 
 pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig {
     let durable = match (&raw.durable.sqlite, &raw.durable.postgres) {
@@ -68,10 +69,29 @@ pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig 
                 &["redis", "rediss"],
                 password.as_deref(),
             );
-            EphemeralStore::Redis { url }
+            let key_prefix = key_prefix(&mut context.report, redis.key_prefix.as_deref());
+            EphemeralStore::Redis { url, key_prefix }
         }
     };
     StorageConfig { durable, ephemeral }
+}
+
+/// `storage.ephemeral.redis.key_prefix`: 1-64 visible ASCII characters (it ends up in every
+/// key, where spaces or control bytes would only confuse `redis-cli`), default
+/// [`DEFAULT_KEY_PREFIX`]. Two deployments sharing a Redis database need different prefixes,
+/// or they would see each other's held logins and counters.
+fn key_prefix(report: &mut Report, configured: Option<&str>) -> String {
+    let Some(prefix) = configured else {
+        return DEFAULT_KEY_PREFIX.to_string();
+    };
+    let valid = (1..=64).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        report.error(
+            "storage.ephemeral.redis.key_prefix",
+            "must be 1 to 64 visible ASCII characters (no spaces), e.g. \"mfa-gateway:\"",
+        );
+    }
+    prefix.to_string()
 }
 
 /// Checks a database URL's scheme, refuses a password written inside it (secrets come from
@@ -152,6 +172,24 @@ mod tests {
             ("redis://:pw@cache:6379/0".to_string(), String::new())
         );
         assert_eq!(url("postgres://db/mfa", &pg, None).1, "");
+    }
+
+    #[test]
+    fn key_prefixes_default_and_are_checked() {
+        let mut report = Report::default();
+        assert_eq!(key_prefix(&mut report, None), DEFAULT_KEY_PREFIX);
+        assert_eq!(key_prefix(&mut report, Some("mls-a:")), "mls-a:");
+        assert_eq!(report.to_string(), "");
+        for bad in ["", "a b", "tab\t", &"x".repeat(65), "é"] {
+            let mut report = Report::default();
+            key_prefix(&mut report, Some(bad));
+            assert!(
+                report
+                    .to_string()
+                    .starts_with("storage.ephemeral.redis.key_prefix: must be"),
+                "{bad:?}: {report}"
+            );
+        }
     }
 
     #[test]
