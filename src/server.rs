@@ -62,8 +62,8 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     };
     let ephemeral: Arc<dyn EphemeralStore> = match &config.storage.ephemeral {
         EphemeralChoice::Memory => Arc::new(MemoryStore::new(1_000_000)),
-        EphemeralChoice::Redis { url, key_prefix } => Arc::new(
-            crate::store::redis::RedisStore::open(url, key_prefix)
+        EphemeralChoice::Redis { url } => Arc::new(
+            crate::store::redis::RedisStore::open(url, &config.storage.redis_key_prefix)
                 .await
                 .map_err(|e| StartError::Ephemeral(e.to_string()))?,
         ),

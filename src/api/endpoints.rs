@@ -11,9 +11,7 @@ use crate::config::Method;
 use crate::http::response::GatewayResponse;
 use crate::mfa::contact::{self, method_name, parse_method, SendOutcome};
 use crate::mfa::pending::{self, PendingLogin};
-use crate::mfa::release::release_api_response;
-use crate::mfa::session::SessionCookies;
-use crate::mfa::verify::{confirm_enrollment, verify_code, VerifyOutcome};
+use crate::mfa::verify::{confirm_enrollment, verify_code};
 use crate::mfa::{codes, totp};
 use crate::state::AppState;
 
@@ -66,11 +64,11 @@ pub async fn handle(state: &AppState, req: &ApiRequest<'_>) -> GatewayResponse {
 }
 
 /// A held login resolved from a request.
-struct Held<'r, 'a> {
-    req: &'r ApiRequest<'a>,
-    id: String,
-    login: PendingLogin,
-    body: Value,
+pub(super) struct Held<'r, 'a> {
+    pub(super) req: &'r ApiRequest<'a>,
+    pub(super) id: String,
+    pub(super) login: PendingLogin,
+    pub(super) body: Value,
 }
 
 /// The endpoints that take a JSON body naming a held login.
@@ -301,7 +299,7 @@ async fn verify(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse,
     let outcome = verify_code(state, &held.id, method, code)
         .await
         .map_err(|_| ApiError::unavailable())?;
-    outcome_response(state, &held, outcome)
+    super::outcome::outcome_response(state, &held, outcome)
 }
 
 async fn enroll(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse, ApiError> {
@@ -388,67 +386,5 @@ async fn confirm(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse
     let outcome = confirm_enrollment(state, &held.id, method, code, period.as_secs())
         .await
         .map_err(|_| ApiError::unavailable())?;
-    outcome_response(state, &held, outcome)
-}
-
-fn outcome_response(
-    state: &AppState,
-    held: &Held<'_, '_>,
-    outcome: VerifyOutcome,
-) -> Result<GatewayResponse, ApiError> {
-    match outcome {
-        VerifyOutcome::Passed { login, member } => {
-            let browser = SessionCookies::from_headers(
-                held.req.cookie_headers.iter().copied(),
-                &state.config.site.session_cookies,
-            );
-            Ok(release_api_response(
-                state,
-                &login,
-                &member,
-                &browser,
-                state.now(),
-            ))
-        }
-        VerifyOutcome::Wrong { attempts_left } => Err(ApiError::new(
-            401,
-            "wrong_code",
-            "That code didn't work. Be sure that you have entered the code correctly.",
-        )
-        .with("attempts_left", json!(attempts_left))),
-        VerifyOutcome::CodeExpired { attempts_left } => Err(ApiError::new(
-            401,
-            "code_expired",
-            "That code has expired; request a new code.",
-        )
-        .with("attempts_left", json!(attempts_left))),
-        VerifyOutcome::ChallengeExhausted => Err(ApiError::new(
-            403,
-            "challenge_exhausted",
-            "Too many incorrect codes: this sign-in has been stopped. Sign in again.",
-        )),
-        VerifyOutcome::Locked { until } => {
-            let wait = (until - state.now()).max(1);
-            let permanent = until == crate::mfa::limits::LOCKED_UNTIL_UNLOCKED;
-            let mut e = ApiError::new(
-                423,
-                "locked",
-                "Verification is locked for this member after too many incorrect codes.",
-            );
-            if !permanent {
-                e = e.with("retry_after", json!(wait));
-            }
-            Err(e.with("contact_support", json!(permanent)))
-        }
-        VerifyOutcome::Expired => Err(ApiError::new(
-            404,
-            "challenge_not_found",
-            "This sign-in has expired or was already completed. Sign in again.",
-        )),
-        VerifyOutcome::NotApplicable => Err(ApiError::new(
-            409,
-            "method_unavailable",
-            "That method cannot be used for this sign-in.",
-        )),
-    }
+    super::outcome::outcome_response(state, &held, outcome)
 }

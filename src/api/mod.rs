@@ -7,6 +7,7 @@ pub mod challenge;
 pub mod endpoints;
 pub mod login;
 pub mod openapi;
+mod outcome;
 
 use serde_json::{json, Value};
 

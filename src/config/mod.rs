@@ -213,10 +213,9 @@ pub enum DurableStore {
 #[derive(Debug, Clone)]
 pub enum EphemeralStore {
     Memory,
-    /// `url` has the password merged in; every key is stored as `key_prefix` + key.
+    /// `url` has the password merged in; the key prefix is [`StorageConfig::redis_key_prefix`].
     Redis {
         url: String,
-        key_prefix: String,
     },
 }
 
@@ -225,6 +224,10 @@ pub enum EphemeralStore {
 pub struct StorageConfig {
     pub durable: DurableStore,
     pub ephemeral: EphemeralStore,
+    /// Prepended to every Redis key (`storage.ephemeral.redis.key_prefix`); unused with the
+    /// memory store. Kept beside the variant rather than in it so existing matches on
+    /// `EphemeralStore::Redis { url }` stay valid.
+    pub redis_key_prefix: String,
 }
 
 /// One key with its id.

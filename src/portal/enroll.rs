@@ -11,11 +11,8 @@ use crate::http::response::GatewayResponse;
 use crate::mfa::codes;
 use crate::mfa::contact::{self, method_name, parse_method, Destination, SendOutcome};
 use crate::mfa::release::release_response;
-use crate::mfa::totp;
 use crate::mfa::verify::{confirm_enrollment, VerifyOutcome};
-use crate::pages::{
-    EnrollApp, EnrollChoose, EnrollContact, Message, MethodChoice, Page, TrustOption,
-};
+use crate::pages::{EnrollChoose, EnrollContact, Message, MethodChoice, Page, TrustOption};
 use crate::state::AppState;
 
 /// The describing choice for one method.
@@ -67,7 +64,7 @@ pub(super) async fn start(state: &AppState, held: Held<'_, '_>) -> GatewayRespon
         .as_deref()
         .and_then(|m| parse_method(state, m))
     {
-        Some(Method::App) => return app_page(state, held, None).await,
+        Some(Method::App) => return super::enroll_app::app_page(state, held, None).await,
         Some(method) => return contact_page(state, &held, method, None, None).await,
         None => {}
     }
@@ -76,7 +73,7 @@ pub(super) async fn start(state: &AppState, held: Held<'_, '_>) -> GatewayRespon
         Err(resp) => return resp,
     };
     match options.as_slice() {
-        [(Method::App, _)] => app_page(state, held, None).await,
+        [(Method::App, _)] => super::enroll_app::app_page(state, held, None).await,
         [(method, Some(dest))] => {
             // The only way to set up: send the first code right away.
             let (method, dest) = (*method, dest.clone());
@@ -162,7 +159,7 @@ pub(super) async fn chosen(state: &AppState, mut held: Held<'_, '_>) -> GatewayR
         return resp;
     }
     match dest {
-        None => app_page(state, held, None).await,
+        None => super::enroll_app::app_page(state, held, None).await,
         Some(dest) => {
             let (error, notice) = send(state, &held, &dest).await;
             contact_page(state, &held, method, error, notice).await
@@ -300,59 +297,6 @@ pub(super) fn chosen_period(state: &AppState, held: &Held<'_, '_>) -> Option<Dur
         .find(|p| p.as_secs() == secs)
 }
 
-/// The authenticator-app set-up page; creates the draft secret on first view.
-async fn app_page(
-    state: &AppState,
-    mut held: Held<'_, '_>,
-    error: Option<String>,
-) -> GatewayResponse {
-    let secret = match draft_secret(state, &mut held).await {
-        Ok(secret) => secret,
-        Err(resp) => return resp,
-    };
-    let chosen = chosen_period(state, &held);
-    let rendered = totp::otpauth_uri(&secret, &state.config.branding.name, &held.login.user)
-        .and_then(|uri| Ok((totp::qr_svg(&uri)?, uri)));
-    let Ok((qr_svg, otpauth_uri)) = rendered else {
-        return fail_closed(state);
-    };
-    page(
-        state,
-        Page::EnrollApp(EnrollApp {
-            csrf: held.csrf.clone(),
-            qr_svg,
-            secret_groups: totp::grouped_base32(&secret),
-            otpauth_uri,
-            trust_options: trust_options(state, chosen),
-            error,
-        }),
-    )
-}
-
-/// The draft secret of this held login, generated and saved (sealed) if absent.
-async fn draft_secret(
-    state: &AppState,
-    held: &mut Held<'_, '_>,
-) -> Result<Vec<u8>, GatewayResponse> {
-    if let Some(sealed) = held.login.draft_secret.as_deref() {
-        return state
-            .cipher
-            .open(&held.login.user, sealed)
-            .map_err(|_| fail_closed(state));
-    }
-    let secret = totp::generate_secret().map_err(|_| fail_closed(state))?;
-    held.login.draft_secret = Some(
-        state
-            .cipher
-            .seal(&held.login.user, &secret)
-            .map_err(|_| fail_closed(state))?,
-    );
-    held.login.method = Some("app".into());
-    save_pending(state, held).await?;
-    tracing::info!(event = "enrollment_started", user = %held.login.user, method = "app");
-    Ok(secret)
-}
-
 /// The member typed the first code (from the app, or the one we sent).
 pub(super) async fn confirm(
     state: &AppState,
@@ -407,7 +351,7 @@ async fn retry_page(
     error: Option<String>,
 ) -> GatewayResponse {
     match method {
-        Method::App => app_page(state, held, error).await,
+        Method::App => super::enroll_app::app_page(state, held, error).await,
         _ => contact_page(state, &held, method, error, None).await,
     }
 }

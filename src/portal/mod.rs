@@ -5,6 +5,7 @@
 mod challenge;
 mod csrf;
 mod enroll;
+mod enroll_app;
 
 use bytes::Bytes;
 

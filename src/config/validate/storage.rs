@@ -57,6 +57,7 @@ pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig 
             }
         }
     };
+    let mut redis_key_prefix = DEFAULT_KEY_PREFIX.to_string();
     let ephemeral = match &raw.ephemeral {
         None | Some(RawEphemeral::Memory) => EphemeralStore::Memory,
         Some(RawEphemeral::Redis(redis)) => {
@@ -69,11 +70,15 @@ pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig 
                 &["redis", "rediss"],
                 password.as_deref(),
             );
-            let key_prefix = key_prefix(&mut context.report, redis.key_prefix.as_deref());
-            EphemeralStore::Redis { url, key_prefix }
+            redis_key_prefix = key_prefix(&mut context.report, redis.key_prefix.as_deref());
+            EphemeralStore::Redis { url }
         }
     };
-    StorageConfig { durable, ephemeral }
+    StorageConfig {
+        durable,
+        ephemeral,
+        redis_key_prefix,
+    }
 }
 
 /// `storage.ephemeral.redis.key_prefix`: 1-64 visible ASCII characters (it ends up in every
