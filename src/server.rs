@@ -104,11 +104,58 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         cookie_names: CookieNames::new(&config.cookies.name_prefix, secure_cookies),
         secure_cookies,
         upstream_client: upstream_client(&config)?,
+        logo: load_logo(&config)?,
         config: Arc::new(config),
     });
     // Admin (issue 5): the admin listener runs on this (the store) runtime, apart from the proxy.
     crate::admin::listener::start(&state).await?;
     Ok(state)
+}
+
+/// Reads the branding logo (from `static_dir`) once, so pages can show it.
+fn load_logo(config: &Config) -> Result<Option<(String, &'static str, bytes::Bytes)>, StartError> {
+    let Some(logo) = config
+        .branding
+        .logo
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    else {
+        return Ok(None);
+    };
+    let relative = logo
+        .strip_prefix(crate::pages::routes::STATIC_PREFIX)
+        .unwrap_or(logo);
+    let Some(dir) = config.static_dir.as_deref() else {
+        return Err(StartError::Pages(format!(
+            "branding.logo: \"{logo}\" needs static_dir, the folder it is read from"
+        )));
+    };
+    let path = dir.join(relative);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        StartError::Pages(format!(
+            "branding.logo: cannot read {}: {e}",
+            path.display()
+        ))
+    })?;
+    let content_type = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => {
+            return Err(StartError::Pages(format!(
+                "branding.logo: \"{logo}\" is not an svg, png, jpg or webp file"
+            )))
+        }
+    };
+    let url = format!("{}{relative}", crate::pages::routes::STATIC_PREFIX);
+    Ok(Some((url, content_type, bytes.into())))
 }
 
 /// The HTTP client the JSON login relay uses to reach the upstream.

@@ -68,6 +68,8 @@ pub struct AppState {
     /// HTTP client to the upstream, for the JSON login relay only (everything else goes
     /// through pingora).
     pub upstream_client: reqwest::Client,
+    /// The branding logo served under `/_mfa/static/`: (path, content type, bytes).
+    pub logo: Option<(String, &'static str, bytes::Bytes)>,
 }
 
 impl AppState {

@@ -328,7 +328,7 @@ pub(super) async fn confirm(
         Ok(VerifyOutcome::Wrong { attempts_left }) => {
             let error = format!(
                 "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
-                 {attempts_left} attempt(s) left."
+                 You can try {attempts_left} more time(s)."
             );
             retry_page(state, held, method, Some(error)).await
         }

@@ -87,6 +87,11 @@ pub fn fail_closed(state: &AppState) -> GatewayResponse {
 /// Handles one request under `/_mfa/`.
 pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayResponse {
     let path = req.path.trim_end_matches('/');
+    if let Some((url, content_type, bytes)) = &state.logo {
+        if matches!(req.method, "GET" | "HEAD") && path == url {
+            return GatewayResponse::asset(content_type, bytes.clone());
+        }
+    }
     match (req.method, path) {
         ("GET" | "HEAD", "/_mfa/static/gateway.css") => GatewayResponse::asset(
             "text/css; charset=utf-8",

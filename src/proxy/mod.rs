@@ -9,6 +9,7 @@ use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, Result};
+use tracing::Instrument as _;
 
 use crate::admin::{request_outcome, upstream_error, RequestOutcome};
 use crate::http::classify::Route;
@@ -32,6 +33,16 @@ pub const CLIENT_IDENTITY_HEADERS: &[&str] = &[
 ];
 
 mod local;
+
+/// A span carrying a fresh request id, entered around the work of requests that touch MFA state
+/// (pages, logins), so every audit line they cause can be correlated. Browsing requests get none:
+/// they emit no events, and the hot path stays free of the random draw.
+fn request_span() -> tracing::Span {
+    let mut id = [0u8; 8];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id);
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    tracing::info_span!("request", request_id = %id)
+}
 
 /// The proxy service.
 pub struct Gateway {
@@ -136,7 +147,9 @@ impl ProxyHttp for Gateway {
         ctx.route = Some(route);
         if route == Route::Portal {
             request_outcome(RequestOutcome::Portal);
-            local::serve_portal(&self.state, session).await?;
+            local::serve_portal(&self.state, session)
+                .instrument(request_span())
+                .await?;
             return Ok(true);
         }
         self.inspect_request(session.req_header(), route, ctx);
@@ -146,7 +159,9 @@ impl ProxyHttp for Gateway {
             (None, false) => RequestOutcome::Passed,
         });
         if route == Route::ApiLogin {
-            local::serve_api_login(&self.state, session, ctx).await?;
+            local::serve_api_login(&self.state, session, ctx)
+                .instrument(request_span())
+                .await?;
             return Ok(true);
         }
         if route == Route::Proxied && ctx.bound.is_none() {
@@ -275,6 +290,7 @@ impl ProxyHttp for Gateway {
         match ctx.route {
             Some(Route::Login) => {
                 self.on_login_response(session, upstream_response, ctx)
+                    .instrument(request_span())
                     .await
             }
             Some(Route::Logout { forget_device }) => {

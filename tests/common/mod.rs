@@ -1,19 +1,26 @@
 //! Test harness: a tiny DSL in the spirit of linkerd2-proxy's — start the demo legacy site,
 //! start the real gateway binary in front of it on a free port, drive both with a client that
 //! keeps cookies the way a browser does.
+//!
+//! The stores behind the gateway follow the test binary ([`Backend::of_this_binary`]): SQLite +
+//! memory, or PostgreSQL + Redis for binaries named `scaleout*`. [`Harness::start_peer`] starts
+//! a second gateway instance on the same stores and key files.
 
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod browser;
 pub mod totp;
 
-use std::net::TcpListener as StdListener;
+use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mfa_gateway::demo::{demo_users, DemoSite, DemoUser};
 
+pub use backend::{Backend, ServerStores};
 pub use browser::{Browser, Resp};
 
 /// Knobs the tests turn; everything else is the demo's configuration.
@@ -46,6 +53,14 @@ pub struct GatewayOptions {
     pub secret_key_ids: Vec<String>,
     /// Another upstream instead of the demo site (e.g. a hostile legacy app in attack tests).
     pub upstream: Option<String>,
+    /// Which stores the gateway uses (default: the test binary's, see
+    /// [`Backend::of_this_binary`]).
+    pub backend: Backend,
+    /// With [`Backend::Servers`]: reach PostgreSQL at this address (a relay the test can cut)
+    /// instead of the server's own.
+    pub postgres_via: Option<SocketAddr>,
+    /// With [`Backend::Servers`]: reach Redis at this address instead of the server's own.
+    pub redis_via: Option<SocketAddr>,
 }
 
 impl Default for GatewayOptions {
@@ -67,6 +82,9 @@ impl Default for GatewayOptions {
             cookie_key_ids: vec!["k1".into()],
             secret_key_ids: vec!["k1".into()],
             upstream: None,
+            backend: Backend::of_this_binary(),
+            postgres_via: None,
+            redis_via: None,
         }
     }
 }
@@ -108,11 +126,28 @@ pub struct Harness {
     pub admin_port: u16,
     pub options: GatewayOptions,
     child: Option<Child>,
+    /// This test's schema and key prefix on the servers (with [`Backend::Servers`]); shared
+    /// with peers, removed when the last of them is dropped.
+    pub stores: Option<Arc<ServerStores>>,
 }
 
 impl Harness {
-    /// Starts the demo site and a gateway with `options`.
+    /// Starts the demo site and a gateway with `options`. Panics if the options need the
+    /// PostgreSQL / Redis servers and they are not configured: suites that also run on the
+    /// servers use [`Harness::start_or_skip`].
     pub async fn start(options: GatewayOptions) -> Harness {
+        Self::start_or_skip(options)
+            .await
+            .expect("MFA_TEST_POSTGRES_URL / MFA_TEST_REDIS_URL are not set")
+    }
+
+    /// Like [`Harness::start`], but `None` (after printing `SKIPPED`) when the options need the
+    /// servers and they are not configured outside CI.
+    pub async fn start_or_skip(options: GatewayOptions) -> Option<Harness> {
+        let stores = match options.backend {
+            Backend::Local => None,
+            Backend::Servers => Some(Arc::new(ServerStores::create().await?)),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind site");
@@ -142,10 +177,30 @@ impl Harness {
             admin_port: free_port(),
             options,
             child: None,
+            stores,
         };
         h.write_config();
         h.start_gateway().await;
-        h
+        Some(h)
+    }
+
+    /// Starts another gateway instance on its own ports with the same stores, key files,
+    /// roster and upstream (several gateways behind a load balancer).
+    pub async fn start_peer(&self) -> Peer {
+        let (port, admin_port) = (free_port(), free_port());
+        let config = self.dir.path().join(format!("gateway-{port}.yaml"));
+        let audit = format!("audit-{port}.log");
+        std::fs::write(&config, self.config_yaml(port, admin_port, &audit)).expect("peer config");
+        let mut peer = Peer {
+            port,
+            admin_port,
+            config,
+            log: self.dir.path().join(format!("gateway-{port}.log")),
+            child: None,
+            _stores: self.stores.clone(),
+        };
+        peer.start().await;
+        peer
     }
 
     /// Path of the generated config.
@@ -165,6 +220,13 @@ impl Harness {
 
     /// Writes the YAML for the current options.
     pub fn write_config(&self) {
+        let yaml = self.config_yaml(self.port, self.admin_port, "audit.log");
+        std::fs::write(self.config_path(), yaml).expect("write config");
+    }
+
+    /// The YAML for the current options, listening on `port` (admin listener on `admin_port`,
+    /// audit log `audit_file` in the test directory, when `options.admin`).
+    fn config_yaml(&self, port: u16, admin_port: u16, audit_file: &str) -> String {
         let o = &self.options;
         let list = |v: &[String]| format!("[{}]", v.join(", "));
         let yaml = format!(
@@ -204,10 +266,7 @@ mfa:
     per_user_lockout: {lockout}
   trust_periods: {periods}
   default_trust_period: {default_period}
-{cookies}storage:
-  durable:
-    sqlite: {dir}/mfa.sqlite
-keys:
+{cookies}{storage}keys:
   cookie:
 {cookie_keys}  secret:
 {secret_keys}branding:
@@ -217,7 +276,8 @@ keys:
   support_hours: "Mon-Thu 8:30am-7:00pm"
   roster_update_url: https://www.smartmls.com/roster
 "#,
-            port = self.port,
+            port = port,
+            storage = self.storage_yaml(),
             tls = if o.tls {
                 format!(
                     "  tls:\n    cert_file: {d}/cert.pem\n    key_file: {d}/key.pem\n",
@@ -242,7 +302,6 @@ keys:
             lockout = o.per_user_lockout,
             periods = list(&o.trust_periods),
             default_period = o.default_trust_period,
-            dir = self.dir.path().display(),
             code_ttl = o.code_ttl,
             cookie_keys = key_list(&o.cookie_key_ids, "cookie", self.dir.path()),
             secret_keys = key_list(&o.secret_key_ids, "secret", self.dir.path()),
@@ -275,12 +334,38 @@ keys:
         if o.admin {
             std::fs::write(self.dir.path().join("admin.token"), ADMIN_TOKEN).expect("admin token");
             yaml.push_str(&format!(
-                "admin:\n  address: 127.0.0.1:{}\n  token: {{file: {d}/admin.token}}\naudit:\n  file: {d}/audit.log\n",
-                self.admin_port,
+                "admin:\n  address: 127.0.0.1:{admin_port}\n  token: {{file: {d}/admin.token}}\naudit:\n  file: {d}/{audit_file}\n",
                 d = self.dir.path().display()
             ));
         }
-        std::fs::write(self.config_path(), yaml).expect("write config");
+        yaml
+    }
+
+    /// The `storage:` section for the backend (password files written beside the config).
+    fn storage_yaml(&self) -> String {
+        let dir = self.dir.path();
+        let Some(stores) = &self.stores else {
+            return format!(
+                "storage:\n  durable:\n    sqlite: {}/mfa.sqlite\n",
+                dir.display()
+            );
+        };
+        let password_entry = |name: &str, password: Option<String>| match password {
+            Some(password) => {
+                let file = dir.join(name);
+                std::fs::write(&file, password).expect("password file");
+                format!("      password: {{file: {}}}\n", file.display())
+            }
+            None => String::new(),
+        };
+        let (pg_url, pg_password) = stores.gateway_postgres_url(self.options.postgres_via);
+        let (redis_url, redis_password) = stores.gateway_redis_url(self.options.redis_via);
+        format!(
+            "storage:\n  durable:\n    postgres:\n      url: \"{pg_url}\"\n{}  ephemeral:\n    redis:\n      url: \"{redis_url}\"\n      key_prefix: \"{}\"\n{}",
+            password_entry("postgres.password", pg_password),
+            stores.key_prefix,
+            password_entry("redis.password", redis_password),
+        )
     }
 
     /// Base URL of the admin listener.
@@ -307,38 +392,21 @@ keys:
 
     /// Starts the gateway binary and waits until it accepts connections.
     pub async fn start_gateway(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
-            .args(["run", "--config"])
-            .arg(self.config_path())
-            .env("MFA_LOG", "info")
-            .stdout(Stdio::from(log.try_clone().expect("log clone")))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("spawn gateway");
+        let mut child = spawn_gateway(&self.config_path(), &self.log_path());
+        wait_for_port(self.port, &mut child, &self.log_path()).await;
         self.child = Some(child);
-        let log_path = self.log_path();
-        wait_for_port(self.port, self.child.as_mut().expect("child"), &log_path).await;
     }
 
     /// Stops the gateway (SIGTERM, then waits).
     pub fn stop_gateway(&mut self) {
+        if let Some(child) = self.child.take() {
+            terminate(child);
+        }
+    }
+
+    /// Kills the gateway outright (SIGKILL: a crash, no graceful shutdown) and reaps it.
+    pub fn kill_gateway(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -384,6 +452,99 @@ impl Drop for Harness {
         self.stop_gateway();
         self.site.shutdown();
     }
+}
+
+/// A second gateway instance started by [`Harness::start_peer`]: same stores, keys, roster and
+/// upstream, its own ports, config file and log.
+pub struct Peer {
+    pub port: u16,
+    pub admin_port: u16,
+    config: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    /// Keeps the servers' schema and key prefix alive while this instance may use them.
+    _stores: Option<Arc<ServerStores>>,
+}
+
+impl Peer {
+    /// Base URL (plain HTTP).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Base URL of its admin listener (when the harness options enable it).
+    pub fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.admin_port)
+    }
+
+    /// A new browser pointed at this instance.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url())
+    }
+
+    /// Path of this instance's config.
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    /// Everything this instance logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Starts the instance and waits until it accepts connections.
+    pub async fn start(&mut self) {
+        let mut child = spawn_gateway(&self.config, &self.log);
+        wait_for_port(self.port, &mut child, &self.log).await;
+        self.child = Some(child);
+    }
+
+    /// Stops the instance (SIGTERM, then waits).
+    pub fn stop(&mut self) {
+        if let Some(child) = self.child.take() {
+            terminate(child);
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `mfa-gateway run --config <config>`, appending its output to `log`.
+fn spawn_gateway(config: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("MFA_LOG", "info")
+        .stdout(Stdio::from(log.try_clone().expect("log clone")))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn gateway")
+}
+
+/// SIGTERM, then waits up to 15 s for a graceful exit before killing.
+fn terminate(mut child: Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 async fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
