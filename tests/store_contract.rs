@@ -41,7 +41,8 @@ macro_rules! durable_suite {
             advance_totp_step_has_exactly_one_winner, failures_count_atomically_and_success_clears,
             reset_bumps_epoch_and_removes_enrollment, concurrent_epoch_bumps_are_all_distinct,
             data_survives_a_restart, ciphertext_is_bound_to_its_login,
-            rotation_reseals_with_the_current_key, removing_a_key_before_reseal_fails_closed,
+            rotation_reseals_with_the_current_key, bulk_reseal_moves_every_secret_to_the_current_key,
+            removing_a_key_before_reseal_fails_closed,
             plaintext_secret_is_not_at_rest, reset_keeps_failures_and_lock);
     };
     (@cases $name:ident, $backend:expr; $($case:ident),*) => {

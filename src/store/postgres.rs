@@ -10,6 +10,7 @@
 //! `migrate` command run before a rollout).
 
 mod connect;
+mod reseal;
 mod schema;
 
 use async_trait::async_trait;
@@ -18,7 +19,7 @@ use sqlx::Row;
 
 use crate::store::crypto::SecretCipher;
 use crate::store::{
-    DurableStore, EnrolledMethod, Enrollment, MemberRecord, StoreError, StoreResult,
+    DurableStore, EnrolledMethod, Enrollment, MemberRecord, ResealSummary, StoreError, StoreResult,
 };
 
 use connect::{bounded, connect_options, describe, open_pool};
@@ -339,6 +340,10 @@ impl DurableStore for PgStore {
 
     async fn ping(&self) -> StoreResult<()> {
         self.run("ping", sqlx::query("SELECT 1")).await
+    }
+
+    async fn reseal_secrets(&self) -> StoreResult<ResealSummary> {
+        reseal::reseal_all(&self.pool, &self.cipher).await
     }
 }
 

@@ -76,6 +76,22 @@ async fn reset_forces_re_enrollment_on_the_trusted_device_and_is_audited() {
     assert!(first < reset_at && reset_at < second, "{events:?}");
     assert!(events.iter().any(|e| e == "login_intercepted"));
     assert!(events.iter().any(|e| e == "trust_cookie_used"));
+    // Events caused by a request carry its id, and the events of one verification share it.
+    let completed = audit_events(&h, "enrollment_completed");
+    let id = completed[0]["request_id"]
+        .as_str()
+        .expect("request_id on gateway events");
+    assert_eq!(id.len(), 16);
+    let same_request: Vec<_> = audit_lines(&h)
+        .into_iter()
+        .filter(|l| l["request_id"] == id)
+        .collect();
+    assert!(
+        same_request
+            .iter()
+            .any(|l| l["event"] == "trust_cookie_issued"),
+        "{same_request:?}"
+    );
     // Never a secret: neither authenticator key appears in any form.
     let raw = std::fs::read_to_string(h.audit_path()).unwrap();
     for secret in [&old.secret, &new.secret] {

@@ -266,6 +266,30 @@ pub async fn rotation_reseals_with_the_current_key(b: &dyn DurableBackend) {
     assert!(new_only.member("gina").await.unwrap().is_some());
 }
 
+pub async fn bulk_reseal_moves_every_secret_to_the_current_key(b: &dyn DurableBackend) {
+    let old = b.open(&[key("k1", 1)]).await;
+    for login in ["rita", "sam"] {
+        old.save_enrollment(login, &app_enrollment(SECRET), None)
+            .await
+            .unwrap();
+    }
+    drop(old);
+    let rotated = b.open(&[key("k2", 2), key("k1", 1)]).await;
+    let summary = rotated.reseal_secrets().await.unwrap();
+    assert_eq!((summary.examined, summary.resealed), (2, 2), "{summary:?}");
+    assert!(summary.unreadable.is_empty());
+    assert!(b.sealed_secret("sam").await.unwrap().starts_with("v1:k2:"));
+    // A second run has nothing left to do.
+    assert_eq!(rotated.reseal_secrets().await.unwrap().resealed, 0);
+    drop(rotated);
+    let new_only = b.open(&[key("k2", 2)]).await;
+    let record = new_only.member("rita").await.unwrap().unwrap();
+    assert_eq!(
+        record.enrollment.unwrap().totp_secret.as_deref(),
+        Some(&SECRET[..])
+    );
+}
+
 pub async fn removing_a_key_before_reseal_fails_closed(b: &dyn DurableBackend) {
     let old = b.open(&[key("k1", 1)]).await;
     old.save_enrollment("hank", &app_enrollment(SECRET), None)
