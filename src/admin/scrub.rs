@@ -28,26 +28,7 @@ pub fn is_secret_field(name: &str) -> bool {
 
 /// `value` with every run of six or more ASCII digits replaced by as many `*`.
 pub fn mask_digit_runs(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= MASKED_DIGIT_RUN {
-            out.extend(std::iter::repeat_n('*', run.len()));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in value.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
+    crate::delivery::mask::replace_digit_runs(value, MASKED_DIGIT_RUN, |run| "*".repeat(run.len()))
 }
 
 /// The text to write for field `name`: masked unless it is an identity field.

@@ -117,11 +117,17 @@ fn mask_email_in_word(word: &str) -> String {
 
 /// Replaces each run of [`SECRET_DIGIT_RUN`] or more ASCII digits by `•••`.
 fn hide_long_digit_runs(text: &str) -> String {
+    replace_digit_runs(text, SECRET_DIGIT_RUN, |_| HIDDEN.to_string())
+}
+
+/// Replaces every run of at least `min_len` ASCII digits by `replace(run)`: the shared way of
+/// keeping codes out of provider messages and audit lines.
+pub fn replace_digit_runs(text: &str, min_len: usize, replace: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= SECRET_DIGIT_RUN {
-            out.push_str(HIDDEN);
+        if run.len() >= min_len {
+            out.push_str(&replace(run));
         } else {
             out.push_str(run);
         }
