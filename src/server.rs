@@ -43,6 +43,13 @@ pub enum StartError {
 /// Opens the stores and builds the shared state. Must run inside a tokio runtime that stays
 /// alive for the whole process (store connections belong to it).
 pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
+    if matches!(config.storage.durable, DurableChoice::Postgres { .. })
+        && matches!(config.storage.ephemeral, EphemeralChoice::Memory)
+    {
+        // Legal for one instance, but behind a load balancer a login held on one gateway
+        // would look expired on the others.
+        tracing::warn!("storage: PostgreSQL with an in-memory ephemeral store: run a single instance, or use Redis");
+    }
     let new_cipher = || {
         SecretCipher::new(&config.keys.secret_keys)
             .map_err(|e| StartError::SecretKeys(e.to_string()))

@@ -188,7 +188,15 @@ pub(super) async fn pending_api_challenge(
     let id = request_cookies(cookie_headers.iter().copied())
         .find(|p| p.name == state.cookie_names.pending)?
         .value;
-    let login = pending::load(state.ephemeral.as_ref(), id).await.ok()??;
+    let login = match pending::load(state.ephemeral.as_ref(), id).await {
+        Ok(Some(login)) => login,
+        Ok(None) => return None,
+        // Fail closed: the client holds a login we cannot look up right now.
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            return Some(ApiError::unavailable().response());
+        }
+    };
     let body = match api::challenge::body(state, id, &login).await {
         Ok(body) => body,
         Err(e) => return Some(e.response()),

@@ -12,6 +12,7 @@
 //! passes, except under CI (`CI` set), where that fails: the scale-out suite must not vanish.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Connection as _, Executor as _};
@@ -176,6 +177,39 @@ impl Drop for ServerStores {
             eprintln!("test store cleanup panicked");
         }
     }
+}
+
+/// The gateway config's `storage:` section: SQLite in `dir` + memory without `stores`, else
+/// this test's PostgreSQL schema and Redis prefix, reached through the relays when given.
+/// Passwords go to files in `dir` (the gateway refuses them inside URLs).
+pub fn storage_yaml(
+    stores: Option<&ServerStores>,
+    dir: &Path,
+    postgres_via: Option<SocketAddr>,
+    redis_via: Option<SocketAddr>,
+) -> String {
+    let Some(stores) = stores else {
+        return format!(
+            "storage:\n  durable:\n    sqlite: {}/mfa.sqlite\n",
+            dir.display()
+        );
+    };
+    let password_entry = |name: &str, password: Option<String>| match password {
+        Some(password) => {
+            let file = dir.join(name);
+            std::fs::write(&file, password).expect("password file");
+            format!("      password: {{file: {}}}\n", file.display())
+        }
+        None => String::new(),
+    };
+    let (pg_url, pg_password) = stores.gateway_postgres_url(postgres_via);
+    let (redis_url, redis_password) = stores.gateway_redis_url(redis_via);
+    format!(
+        "storage:\n  durable:\n    postgres:\n      url: \"{pg_url}\"\n{}  ephemeral:\n    redis:\n      url: \"{redis_url}\"\n      key_prefix: \"{}\"\n{}",
+        password_entry("postgres.password", pg_password),
+        stores.key_prefix,
+        password_entry("redis.password", redis_password),
+    )
 }
 
 async fn drop_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {

@@ -10,18 +10,22 @@
 
 pub mod backend;
 pub mod browser;
+pub mod instance;
 pub mod totp;
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mfa_gateway::demo::{demo_users, DemoSite, DemoUser};
 
 pub use backend::{Backend, ServerStores};
 pub use browser::{Browser, Resp};
+pub use instance::Peer;
+
+use instance::{spawn_gateway, terminate, wait_for_port};
 
 /// Knobs the tests turn; everything else is the demo's configuration.
 #[derive(Debug, Clone)]
@@ -277,7 +281,12 @@ mfa:
   roster_update_url: https://www.smartmls.com/roster
 "#,
             port = port,
-            storage = self.storage_yaml(),
+            storage = backend::storage_yaml(
+                self.stores.as_deref(),
+                self.dir.path(),
+                o.postgres_via,
+                o.redis_via,
+            ),
             tls = if o.tls {
                 format!(
                     "  tls:\n    cert_file: {d}/cert.pem\n    key_file: {d}/key.pem\n",
@@ -339,33 +348,6 @@ mfa:
             ));
         }
         yaml
-    }
-
-    /// The `storage:` section for the backend (password files written beside the config).
-    fn storage_yaml(&self) -> String {
-        let dir = self.dir.path();
-        let Some(stores) = &self.stores else {
-            return format!(
-                "storage:\n  durable:\n    sqlite: {}/mfa.sqlite\n",
-                dir.display()
-            );
-        };
-        let password_entry = |name: &str, password: Option<String>| match password {
-            Some(password) => {
-                let file = dir.join(name);
-                std::fs::write(&file, password).expect("password file");
-                format!("      password: {{file: {}}}\n", file.display())
-            }
-            None => String::new(),
-        };
-        let (pg_url, pg_password) = stores.gateway_postgres_url(self.options.postgres_via);
-        let (redis_url, redis_password) = stores.gateway_redis_url(self.options.redis_via);
-        format!(
-            "storage:\n  durable:\n    postgres:\n      url: \"{pg_url}\"\n{}  ephemeral:\n    redis:\n      url: \"{redis_url}\"\n      key_prefix: \"{}\"\n{}",
-            password_entry("postgres.password", pg_password),
-            stores.key_prefix,
-            password_entry("redis.password", redis_password),
-        )
     }
 
     /// Base URL of the admin listener.
@@ -452,131 +434,6 @@ impl Drop for Harness {
         self.stop_gateway();
         self.site.shutdown();
     }
-}
-
-/// A second gateway instance started by [`Harness::start_peer`]: same stores, keys, roster and
-/// upstream, its own ports, config file and log.
-pub struct Peer {
-    pub port: u16,
-    pub admin_port: u16,
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
-    /// Keeps the servers' schema and key prefix alive while this instance may use them.
-    _stores: Option<Arc<ServerStores>>,
-}
-
-impl Peer {
-    /// Base URL (plain HTTP).
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Base URL of its admin listener (when the harness options enable it).
-    pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.admin_port)
-    }
-
-    /// A new browser pointed at this instance.
-    pub fn browser(&self) -> Browser {
-        Browser::new(&self.url())
-    }
-
-    /// Path of this instance's config.
-    pub fn config_path(&self) -> &Path {
-        &self.config
-    }
-
-    /// Everything this instance logged so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Starts the instance and waits until it accepts connections.
-    pub async fn start(&mut self) {
-        let mut child = spawn_gateway(&self.config, &self.log);
-        wait_for_port(self.port, &mut child, &self.log).await;
-        self.child = Some(child);
-    }
-
-    /// Stops the instance (SIGTERM, then waits).
-    pub fn stop(&mut self) {
-        if let Some(child) = self.child.take() {
-            terminate(child);
-        }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Starts `mfa-gateway run --config <config>`, appending its output to `log`.
-fn spawn_gateway(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("MFA_LOG", "info")
-        .stdout(Stdio::from(log.try_clone().expect("log clone")))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn gateway")
-}
-
-/// SIGTERM, then waits up to 15 s for a graceful exit before killing.
-fn terminate(mut child: Child) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-async fn wait_for_port(port: u16, child: &mut Child, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            // Someone listens; make sure it is our gateway and not another process that got
-            // the port while ours failed to bind.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "gateway exited with {status} (port {port} taken?):\n{}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                );
-            }
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "gateway exited with {status}:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "gateway did not listen on {port}:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
 }
 
 /// What an enrollment produced.

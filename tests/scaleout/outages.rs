@@ -67,6 +67,37 @@ async fn api_login_fails_closed(h: &Harness, username: &str, password: &str) {
     assert!(resp.json().get("token").is_none(), "{}", resp.body);
 }
 
+/// The mobile app signs in and is held for MFA: (the client, its challenge id).
+async fn held_api_login(h: &Harness, username: &str, password: &str) -> (Browser, String) {
+    let mut app = h.browser();
+    let resp = bounded(
+        "API login",
+        app.post_json(
+            "/api/login",
+            &json!({ "username": username, "password": password }),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status, 401, "{}", resp.body);
+    let challenge = resp.json()["challenge"]
+        .as_str()
+        .expect("challenge id")
+        .to_string();
+    (app, challenge)
+}
+
+/// Submits `code` for a held API login through the JSON MFA API.
+async fn api_verify(app: &mut Browser, challenge: &str, code: &str) -> crate::common::Resp {
+    bounded(
+        "API verify",
+        app.post_json(
+            "/_mfa/api/verify",
+            &json!({ "challenge": challenge, "code": code }),
+        ),
+    )
+    .await
+}
+
 /// Asserts the legacy app received no authenticated request after the first `from` requests.
 fn site_saw_no_session_since(h: &Harness, from: usize) {
     let seen = h.site.seen();
@@ -88,10 +119,11 @@ async fn redis_outage_fails_closed_and_the_gateway_recovers_without_restart() {
     };
     let (jdoe, asmith, bkumar) = (h.user(0).clone(), h.user(1).clone(), h.user(2).clone());
     let mut trusted = h.browser();
-    bounded("enroll", enroll_app(&mut trusted, &jdoe, THIRTY_DAYS)).await;
+    let (mut jdoe_app, _) = bounded("enroll", enroll_app(&mut trusted, &jdoe, THIRTY_DAYS)).await;
     let mut first = h.browser();
     let (mut enrolled, _) = bounded("enroll", enroll_app(&mut first, &asmith, THIRTY_DAYS)).await;
-    // A login held (in Redis) just before the outage.
+    // Logins held (in Redis) just before the outage: the mobile app's and a browser's.
+    let (mut app, challenge) = held_api_login(&h, &jdoe.username, &jdoe.password).await;
     let mut held = h.browser();
     bounded("login", held.login(&asmith.username, &asmith.password)).await;
     let csrf = bounded("challenge", held.get("/_mfa/"))
@@ -118,6 +150,10 @@ async fn redis_outage_fails_closed_and_the_gateway_recovers_without_restart() {
     assert_fail_closed_page(&refused, "held login's right code");
     assert!(held.cookie("MLSSESSION").is_none());
     api_login_fails_closed(&h, &bkumar.username, &bkumar.password).await;
+    let app_code = totp::code_at_step(&jdoe_app.secret, jdoe_app.last_step + 1);
+    let resp = api_verify(&mut app, &challenge, &app_code).await;
+    assert_fail_closed_json(&resp, "held API login's right code");
+    assert!(resp.json().get("token").is_none(), "{}", resp.body);
     site_saw_no_session_since(&h, seen_before);
     // A session that passed MFA before the outage keeps working: the hot path needs no store.
     assert_eq!(bounded("bound session", trusted.get("/")).await.status, 200);
@@ -146,6 +182,10 @@ async fn redis_outage_fails_closed_and_the_gateway_recovers_without_restart() {
     .await;
     assert_eq!(released.status, 303, "{}", released.body);
     assert_eq!(bounded("home", held.get("/")).await.status, 200);
+    let code = jdoe_app.fresh_code().await;
+    let resp = api_verify(&mut app, &challenge, &code).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert!(resp.json()["token"].as_str().is_some(), "{}", resp.body);
     let mut newcomer = Browser::new(&h.url());
     let (_, done) = bounded(
         "enroll after recovery",
@@ -162,15 +202,17 @@ async fn postgres_outage_fails_closed_and_the_gateway_recovers_without_restart()
     };
     let (jdoe, asmith, bkumar) = (h.user(0).clone(), h.user(1).clone(), h.user(2).clone());
     let mut trusted = h.browser();
-    bounded("enroll", enroll_app(&mut trusted, &jdoe, THIRTY_DAYS)).await;
+    let (mut jdoe_app, _) = bounded("enroll", enroll_app(&mut trusted, &jdoe, THIRTY_DAYS)).await;
     let mut first = h.browser();
     let (mut enrolled, _) = bounded("enroll", enroll_app(&mut first, &asmith, THIRTY_DAYS)).await;
+    let (mut app, challenge) = held_api_login(&h, &jdoe.username, &jdoe.password).await;
     let mut held = h.browser();
     bounded("login", held.login(&asmith.username, &asmith.password)).await;
     let csrf = bounded("challenge", held.get("/_mfa/"))
         .await
         .input_value("csrf")
         .expect("csrf");
+    bounded("logout", trusted.get("/logout")).await;
     assert_eq!(readyz(&h.admin_url()).await, 200);
 
     relay.cut().await;
@@ -178,7 +220,6 @@ async fn postgres_outage_fails_closed_and_the_gateway_recovers_without_restart()
     let seen_before = h.site.seen().len();
     // A trusted device's cookie cannot be checked against the member's current epoch (a reset
     // may have revoked it): the login fails closed instead of being waved through.
-    bounded("logout", trusted.get("/logout")).await;
     trusted.jar.remove("MLSSESSION");
     let login = bounded(
         "trusted login",
@@ -197,6 +238,10 @@ async fn postgres_outage_fails_closed_and_the_gateway_recovers_without_restart()
     assert_fail_closed_page(&refused, "held login's right code");
     assert!(held.cookie("MLSSESSION").is_none());
     api_login_fails_closed(&h, &bkumar.username, &bkumar.password).await;
+    let app_code = totp::code_at_step(&jdoe_app.secret, jdoe_app.last_step + 1);
+    let resp = api_verify(&mut app, &challenge, &app_code).await;
+    assert_fail_closed_json(&resp, "held API login's right code");
+    assert!(resp.json().get("token").is_none(), "{}", resp.body);
     site_saw_no_session_since(&h, seen_before);
 
     // Frozen: a login waits at most for the store's deadline, then fails closed.
@@ -222,6 +267,10 @@ async fn postgres_outage_fails_closed_and_the_gateway_recovers_without_restart()
     )
     .await;
     assert_eq!(released.status, 303, "{}", released.body);
+    let code = jdoe_app.fresh_code().await;
+    let resp = api_verify(&mut app, &challenge, &code).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert!(resp.json()["token"].as_str().is_some(), "{}", resp.body);
     let again = bounded(
         "trusted login",
         trusted.login(&jdoe.username, &jdoe.password),
