@@ -70,12 +70,19 @@ impl FormFieldExtractor {
 
     /// Feeds the next chunk of the body.
     pub fn feed(&mut self, chunk: &[u8]) {
-        if self.error.is_some() {
+        // A content type the extractor cannot read stays the answer whatever follows.
+        if self.error == Some(ExtractError::UnsupportedContentType) {
             return;
         }
+        // Counted even after another error, and `TooLarge` replaces it: otherwise where the
+        // chunk boundaries fell would decide which error a body gets (fuzzing found a duplicate
+        // field reported as `Duplicate` in one chunking and `TooLarge` in another).
         self.seen = self.seen.saturating_add(chunk.len());
         if self.seen > self.max_body {
             self.error = Some(ExtractError::TooLarge);
+            return;
+        }
+        if self.error.is_some() {
             return;
         }
         for &byte in chunk {
@@ -245,6 +252,37 @@ mod tests {
         assert_eq!(
             extract("username", &[b"usernamex=a&xusername=b"], 100),
             Err(ExtractError::Missing)
+        );
+    }
+
+    #[test]
+    fn regression_fuzz_login_form_error_depends_on_chunking() {
+        // A duplicate field early in an over-limit body: fed whole it is too large, and fed in
+        // pieces it must be too, not `Duplicate` because that piece arrived first.
+        let body = b"u=a&u=b&padding=xxxxxxxxxxxxxxxxxxxx";
+        let limit = 16;
+        assert_eq!(extract("u", &[body], limit), Err(ExtractError::TooLarge));
+        assert_eq!(
+            extract("u", &[&body[..8], &body[8..]], limit),
+            Err(ExtractError::TooLarge)
+        );
+        // Likewise a value that is too long before the limit is reached.
+        let long_value = [b"u=".as_slice(), &[b'x'; MAX_VALUE_BYTES + 1]].concat();
+        let over = [long_value.as_slice(), b"&z=1"].concat();
+        assert_eq!(
+            extract("u", &[&long_value, b"&z=1"], long_value.len()),
+            Err(ExtractError::TooLarge)
+        );
+        assert_eq!(
+            extract("u", &[&over], long_value.len()),
+            Err(ExtractError::TooLarge)
+        );
+        // An unreadable content type is never turned into another error by the body.
+        let mut unsupported = FormFieldExtractor::failed(ExtractError::UnsupportedContentType);
+        unsupported.feed(b"u=a");
+        assert_eq!(
+            unsupported.finish(),
+            Err(ExtractError::UnsupportedContentType)
         );
     }
 

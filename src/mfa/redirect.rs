@@ -17,7 +17,16 @@ pub fn safe_target(location: &str, own_hosts: &[&str]) -> Option<String> {
     if location.chars().any(|c| c.is_control() || c == ' ') {
         return None;
     }
-    let path = if let Some((scheme, rest)) = location.split_once("://") {
+    // Only a scheme at the very start makes an absolute URL (RFC 3986 §3.1: a letter, then
+    // letters, digits, `+`, `-`, `.`). `/search?back=http://x` is a local path whose query
+    // holds a URL; fuzzing found that such a path was refused, so the path the gateway
+    // returned for `https://own.host/search?back=http://x` was not accepted as itself.
+    let absolute = location.split_once("://").filter(|(scheme, _)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    let path = if let Some((scheme, rest)) = absolute {
         if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
             return None;
         }
@@ -46,9 +55,13 @@ pub fn is_safe_local_path(path: &str) -> bool {
     if path.chars().any(|c| c.is_control()) {
         return false;
     }
-    // Check the decoded form too (repeatedly, for double encoding): `/%2F/evil`, `/%5Cevil`.
+    // Check every decoded form too, down to the one that no longer changes: `/%2F/evil`,
+    // `/%5Cevil`, and any depth of re-encoding (`/%2525252F/evil`; fuzzing found that stopping
+    // after three rounds let a fourth-level `//` through). Each decoding that changes the text
+    // makes it shorter or removes a `%`, so the fixed point comes within twice the length; the
+    // bound only guards that reasoning, failing closed.
     let mut current = path.to_string();
-    for _ in 0..3 {
+    for _ in 0..=2 * path.len() {
         let decoded = percent_encoding::percent_decode_str(&current)
             .decode_utf8_lossy()
             .into_owned();
@@ -60,11 +73,11 @@ pub fn is_safe_local_path(path: &str) -> bool {
             return false;
         }
         if decoded == current {
-            break;
+            return true;
         }
         current = decoded;
     }
-    true
+    false
 }
 
 #[cfg(test)]
@@ -88,6 +101,41 @@ mod tests {
             safe_target("https://MLS.example.com", OWN).as_deref(),
             Some("/")
         );
+    }
+
+    #[test]
+    fn regression_fuzz_redirect_path_with_url_in_query() {
+        // The fuzzer's input: an own absolute URL whose path holds `scheme://`.
+        let first = safe_target("http://127.0.0.1:8081/homettp://127.0.0.1:", OWN);
+        assert_eq!(first.as_deref(), Some("/homettp://127.0.0.1:"));
+        assert_eq!(safe_target("/homettp://127.0.0.1:", OWN), first);
+        assert_eq!(
+            safe_target("/search?back=https://evil.example/", OWN).as_deref(),
+            Some("/search?back=https://evil.example/")
+        );
+        // Still refused: a real scheme, or text that is neither a scheme nor a path.
+        for refused in [
+            "https://evil.example/x?y=http://mls.example.com",
+            "ftp://mls.example.com/",
+            "1http://mls.example.com/",
+            "mls.example.com/x://y",
+        ] {
+            assert_eq!(safe_target(refused, OWN), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn regression_fuzz_redirect_fourth_level_encoding() {
+        // The fuzzer's input, and its plain form: `%2525252F` is `/` after four decodings.
+        assert!(!is_safe_local_path("/%2525252F%@\u{fffd}/%2"));
+        assert_eq!(safe_target("/%2525252F%2525252Fevil.example", OWN), None);
+        assert_eq!(safe_target("/%252525255Cevil.example", OWN), None);
+        // Forty levels: each encoding of `%2F` inserts one more `25`.
+        let deep = format!("/%{}2F/evil.example", "25".repeat(40));
+        assert_eq!(safe_target(&deep, OWN), None);
+        // Deeply encoded text that never becomes an authority is still a fine path.
+        let literal_percent = format!("/search?q=100%{}", "25".repeat(40));
+        assert!(is_safe_local_path(&literal_percent));
     }
 
     #[test]
