@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use crate::common::{totp, Browser, Enrolled, Harness, Resp, ADMIN_TOKEN, THIRTY_DAYS};
+use crate::common::{Browser, Enrolled, Harness, Resp, ADMIN_TOKEN, THIRTY_DAYS};
 
 /// Runs `mfa-gateway <args> --config <the harness config>`.
 pub fn cli(h: &Harness, args: &[&str]) -> Output {
@@ -117,28 +117,7 @@ pub fn value(metrics: &BTreeMap<String, f64>, series: &str) -> f64 {
 
 /// After a login was held: goes through app set-up on the page shown and returns the new secret.
 pub async fn enroll_after_login(b: &mut Browser) -> (Enrolled, Resp) {
-    let page = b.get("/_mfa/").await;
-    let uri = page
-        .otpauth_uri()
-        .unwrap_or_else(|| panic!("expected the set-up page: {}", page.body));
-    let secret = totp::secret_from_uri(&uri);
-    let csrf = page.input_value("csrf").expect("csrf");
-    let step = totp::current_step();
-    let code = totp::code_at_step(&secret, step);
-    let remember = THIRTY_DAYS.to_string();
-    let done = b
-        .post_form(
-            "/_mfa/enroll/app",
-            &[("csrf", &csrf), ("code", &code), ("remember", &remember)],
-        )
-        .await;
-    (
-        Enrolled {
-            secret,
-            last_step: step,
-        },
-        done,
-    )
+    crate::common::enroll_held(b, THIRTY_DAYS).await
 }
 
 /// Logs `b` out (the trust cookie stays) and in again; returns the login answer.

@@ -466,6 +466,12 @@ pub async fn enroll_app(b: &mut Browser, user: &DemoUser, remember_secs: u64) ->
     let login = b.login(&user.username, &user.password).await;
     assert_eq!(login.status, 303, "login should be held: {login:?}");
     assert_eq!(login.location.as_deref(), Some("/_mfa/"));
+    enroll_held(b, remember_secs).await
+}
+
+/// With a login held (at `/_mfa/`): completes authenticator-app set-up choosing
+/// `remember_secs`; returns the secret and the release response.
+pub async fn enroll_held(b: &mut Browser, remember_secs: u64) -> (Enrolled, Resp) {
     let mut page = b.get("/_mfa/").await;
     assert_eq!(page.status, 200, "{}", page.body);
     if page.otpauth_uri().is_none() {
