@@ -189,9 +189,9 @@ drive() { # LABEL PORT [COOKIE]
 # Every proxy under test runs for the whole comparison (idle ones cost nothing), so the rounds
 # can interleave the rows.
 "${PROXY_PIN[@]}" nginx -p "$WORK/nginx-proxy" -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf" &
-PIDS+=($!); wait_port "$NGINX_PORT"
+NGINX_PID=$!; PIDS+=("$NGINX_PID"); wait_port "$NGINX_PORT"
 "${PROXY_PIN[@]}" haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
-PIDS+=($!); wait_port "$HAPROXY_PORT"
+HAPROXY_PID=$!; PIDS+=("$HAPROXY_PID"); wait_port "$HAPROXY_PORT"
 start_gateway "$WORK/gw-enforced.yaml" "$GW_PORT" pinned
 ENFORCED_PID=$GW_PID
 start_gateway "$WORK/gw-not-enforced.yaml" "$GW2_PORT" pinned
@@ -217,24 +217,39 @@ awk -F'\t' '!($1 in best) { order[++n] = $1 } !($1 in best) || $2 > best[$1] { b
   END { for (i = 1; i <= n; i++) print line[order[i]] }' "$RESULTS" >"$WORK/best.tsv"
 
 # --- RSS with idle keep-alive connections ---------------------------------------------------
-log "RSS: $IDLE idle keep-alive connections to the gateway (default threads)"
+rss_kb() { # PID: resident set of the process and its children (nginx's master and worker)
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+idle_rss() { # PID PORT: sets IDLE_RESULT="RSS_BEFORE_KB RSS_IDLE_KB CONNECTIONS_OPEN"
+  local pid=$1 port=$2 before idle_pid open
+  before=$(rss_kb "$pid")
+  "$HELPER" idle --addr "127.0.0.1:$port" --connections "$IDLE" --hold-secs 60 >"$WORK/idle-$port.out" 2>&1 &
+  idle_pid=$!; PIDS+=("$idle_pid")
+  for _ in $(seq 1 1200); do
+    grep -q '^ready' "$WORK/idle-$port.out" && break
+    kill -0 "$idle_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  open=$(awk '/^ready/ { print $2 }' "$WORK/idle-$port.out")
+  [ -n "$open" ] || { log "idle client failed on port $port:"; tail -5 "$WORK/idle-$port.out" >&2; open=0; }
+  sleep 1
+  IDLE_RESULT="$before $(rss_kb "$pid") $open"
+  stop_pid "$idle_pid"
+}
+log "RSS: $IDLE idle keep-alive connections to nginx (reference) and to the gateway (default threads)"
+idle_rss "$NGINX_PID" "$NGINX_PORT"
+read -r NGINX_RSS_BEFORE NGINX_RSS_IDLE NGINX_IDLE_OPEN <<<"$IDLE_RESULT"
+stop_pid "$NGINX_PID"
+stop_pid "$HAPROXY_PID"
 start_gateway "$WORK/gw-default-threads.yaml" "$GW_PORT"
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 sleep 0.5
-RSS_BEFORE=$(rss_kb "$GW_PID")
-"$HELPER" idle --addr "127.0.0.1:$GW_PORT" --connections "$IDLE" --hold-secs 60 >"$WORK/idle.out" 2>&1 &
-IDLE_PID=$!; PIDS+=("$IDLE_PID")
-for _ in $(seq 1 1200); do
-  grep -q '^ready' "$WORK/idle.out" && break
-  kill -0 "$IDLE_PID" 2>/dev/null || break
-  sleep 0.1
-done
-IDLE_OPEN=$(awk '/^ready/ { print $2 }' "$WORK/idle.out")
-sleep 1
-RSS_IDLE=$(rss_kb "$GW_PID")
-stop_pid "$IDLE_PID"
+idle_rss "$GW_PID" "$GW_PORT"
+read -r RSS_BEFORE RSS_IDLE IDLE_OPEN <<<"$IDLE_RESULT"
 stop_pid "$GW_PID"
-[ -n "$IDLE_OPEN" ] || { log "idle client failed:"; cat "$WORK/idle.out" >&2; IDLE_OPEN=0; }
 
 # --- login burst ------------------------------------------------------------------------------
 log "login burst: $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent, SQLite"
@@ -277,4 +292,5 @@ printf '| %-40s | %7s |\n' "pass-through req/s / nginx req/s" "$(ratio "$PR" "$N
 printf '| %-40s | %7s |\n' "not-enforced req/s / bound req/s" "$(ratio "$UR" "$BR")"
 echo
 echo "gateway RSS: $((RSS_BEFORE / 1024)) MB at start, $((RSS_IDLE / 1024)) MB with $IDLE_OPEN idle keep-alive connections (target <= 150 MB for 10000)"
+echo "nginx RSS (reference, master + worker): $((NGINX_RSS_BEFORE / 1024)) MB at start, $((NGINX_RSS_IDLE / 1024)) MB with $NGINX_IDLE_OPEN idle keep-alive connections"
 echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"

@@ -32,15 +32,33 @@ fn check_loaded(config: &Config) {
     assert!(!config.site.session_cookies.is_empty(), "no session cookie");
     assert!(!config.mfa.methods.is_empty(), "no MFA method");
     assert!(
-        config.mfa.trust_periods.contains(&config.mfa.default_trust_period),
+        config
+            .mfa
+            .trust_periods
+            .contains(&config.mfa.default_trust_period),
         "default trust period not offered"
     );
     assert!((1..=256).contains(&config.threads), "threads out of range");
-    assert!(config.mfa.attempts.per_user_lockout <= 100, "lockout above 100");
-    assert!(config.mfa.code_ttl <= config.mfa.pending_ttl, "code outlives its held login");
-    assert!(config.site.login.path.starts_with('/'), "relative login path");
-    assert!(!config.site.login.path.starts_with("/_mfa/"), "login path in the gateway's space");
-    assert!(!config.branding.support_phone.trim().is_empty(), "empty support phone");
+    assert!(
+        config.mfa.attempts.per_user_lockout <= 100,
+        "lockout above 100"
+    );
+    assert!(
+        config.mfa.code_ttl <= config.mfa.pending_ttl,
+        "code outlives its held login"
+    );
+    assert!(
+        config.site.login.path.starts_with('/'),
+        "relative login path"
+    );
+    assert!(
+        !config.site.login.path.starts_with("/_mfa/"),
+        "login path in the gateway's space"
+    );
+    assert!(
+        !config.branding.support_phone.trim().is_empty(),
+        "empty support phone"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -52,8 +70,14 @@ fuzz_target!(|data: &[u8]| {
         Err(errors) => {
             assert!(!errors.is_empty(), "error without problems");
             for error in errors.errors() {
-                assert!(!error.key.trim().is_empty(), "problem without a key: {error:?}");
-                assert!(!error.message.trim().is_empty(), "problem without a message: {error:?}");
+                assert!(
+                    !error.key.trim().is_empty(),
+                    "problem without a key: {error:?}"
+                );
+                assert!(
+                    !error.message.trim().is_empty(),
+                    "problem without a message: {error:?}"
+                );
             }
         }
     }

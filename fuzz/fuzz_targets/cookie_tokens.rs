@@ -64,7 +64,9 @@ fn check_arbitrary_token(ring: &KeyRing, token: &str) {
     for purpose in PURPOSES {
         let verified = ring.verify(purpose, token);
         let mut small = [0u8; 64];
-        let in_place = ring.verify_in(purpose, token, &mut small).map(<[u8]>::to_vec);
+        let in_place = ring
+            .verify_in(purpose, token, &mut small)
+            .map(<[u8]>::to_vec);
         if let Ok(payload) = &verified {
             let kid = token.split('.').next().unwrap_or_default();
             let signer = single_ring(kid).expect("an accepted token names a listed key");
@@ -91,8 +93,14 @@ fn check_arbitrary_token(ring: &KeyRing, token: &str) {
 /// An opened trust cookie must be unexpired and re-seal to the very same token.
 fn check_trust(claims: &TrustClaims, token: &str) {
     assert!(claims.expires > NOW, "expired trust cookie accepted");
-    assert!(claims.issued <= NOW + 300, "trust cookie from the future accepted");
-    assert!(!claims.user.is_empty(), "trust cookie without a member accepted");
+    assert!(
+        claims.issued <= NOW + 300,
+        "trust cookie from the future accepted"
+    );
+    assert!(
+        !claims.user.is_empty(),
+        "trust cookie without a member accepted"
+    );
     let kid = token.split('.').next().unwrap_or_default();
     let signer = single_ring(kid).expect("an accepted token names a listed key");
     assert_eq!(claims.seal(&signer), token, "trust claims do not re-seal");
@@ -101,7 +109,10 @@ fn check_trust(claims: &TrustClaims, token: &str) {
 /// An opened binding cookie must be unexpired, bind the digest asked for, and re-seal.
 fn check_binding(claims: &BindingClaims, token: &str, digest: &[u8; 32]) {
     assert!(claims.expires > NOW, "expired binding accepted");
-    assert_eq!(&claims.session_digest, digest, "binding for other cookies accepted");
+    assert_eq!(
+        &claims.session_digest, digest,
+        "binding for other cookies accepted"
+    );
     assert!(!claims.user.is_empty(), "binding without a member accepted");
     let kid = token.split('.').next().unwrap_or_default();
     let signer = single_ring(kid).expect("an accepted token names a listed key");
@@ -109,18 +120,34 @@ fn check_binding(claims: &BindingClaims, token: &str, digest: &[u8; 32]) {
 }
 
 /// Part 2: sign → verify round trip and tamper detection.
-fn check_round_trip(ring: &KeyRing, purpose: Purpose, position: usize, replacement: u8, payload: &[u8]) {
+fn check_round_trip(
+    ring: &KeyRing,
+    purpose: Purpose,
+    position: usize,
+    replacement: u8,
+    payload: &[u8],
+) {
     let token = ring.sign(purpose, payload);
     if payload.len() > MAX_PAYLOAD_BYTES {
         assert_eq!(ring.verify(purpose, &token), Err(TokenError::Malformed));
         return;
     }
-    assert_eq!(ring.verify(purpose, &token).as_deref(), Ok(payload), "round trip failed");
+    assert_eq!(
+        ring.verify(purpose, &token).as_deref(),
+        Ok(payload),
+        "round trip failed"
+    );
     for other in PURPOSES.into_iter().filter(|p| *p != purpose) {
-        assert!(ring.verify(other, &token).is_err(), "token verified for another purpose");
+        assert!(
+            ring.verify(other, &token).is_err(),
+            "token verified for another purpose"
+        );
     }
     let old_only = KeyRing::new(&[named("k1", 0x41)]);
-    assert_eq!(old_only.verify(purpose, &token), Err(TokenError::UnknownKey));
+    assert_eq!(
+        old_only.verify(purpose, &token),
+        Err(TokenError::UnknownKey)
+    );
 
     // One changed byte, anywhere, to anything a tamperer could send.
     let bytes = token.as_bytes();
@@ -138,10 +165,16 @@ fn check_round_trip(ring: &KeyRing, purpose: Purpose, position: usize, replaceme
             "one-byte change at {index} still verifies: {tampered:?}"
         );
     }
-    assert!(ring.verify(purpose, &token[..index]).is_err(), "truncated token verifies");
+    assert!(
+        ring.verify(purpose, &token[..index]).is_err(),
+        "truncated token verifies"
+    );
     let mut extended = token.clone();
     extended.push(char::from(TAMPER_ALPHABET[pick]));
-    assert!(ring.verify(purpose, &extended).is_err(), "extended token verifies");
+    assert!(
+        ring.verify(purpose, &extended).is_err(),
+        "extended token verifies"
+    );
 }
 
 /// Part 3: the claims decoders behind a valid MAC.

@@ -14,8 +14,15 @@ use mfa_gateway::config::duration::{describe_duration, format_duration, parse_du
 
 fn check_round_trip(duration: Duration) {
     let text = format_duration(duration);
-    assert_eq!(parse_duration(&text), Ok(duration), "{text:?} does not parse back");
-    assert!(!describe_duration(duration).is_empty(), "no words for {text:?}");
+    assert_eq!(
+        parse_duration(&text),
+        Ok(duration),
+        "{text:?} does not parse back"
+    );
+    assert!(
+        !describe_duration(duration).is_empty(),
+        "no words for {text:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -28,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     };
     match parse_duration(text) {
         Ok(duration) => {
-            assert_eq!(duration.subsec_nanos() % 1_000_000, 0, "sub-millisecond duration");
+            assert_eq!(
+                duration.subsec_nanos() % 1_000_000,
+                0,
+                "sub-millisecond duration"
+            );
             check_round_trip(duration);
         }
         Err(error) => assert_eq!(error.input, text, "error does not quote the input"),

@@ -30,7 +30,10 @@ fn check_normalize(raw: &str) {
         }
     }
     assert!(!normal.contains(['\\', ';']), "{raw:?} → {normal:?}");
-    assert!(!normal.bytes().any(|b| b.is_ascii_uppercase()), "{raw:?} → {normal:?}");
+    assert!(
+        !normal.bytes().any(|b| b.is_ascii_uppercase()),
+        "{raw:?} → {normal:?}"
+    );
 }
 
 fn check_cookies(text: &str) {
@@ -38,7 +41,10 @@ fn check_cookies(text: &str) {
     let headers: Vec<&str> = text.split('\n').collect();
     let names: Vec<&str> = request_cookies(headers.iter().copied())
         .map(|pair| {
-            assert!(!pair.name.contains(';') && !pair.value.contains(';'), "{pair:?}");
+            assert!(
+                !pair.name.contains(';') && !pair.value.contains(';'),
+                "{pair:?}"
+            );
             assert_eq!(pair.name, pair.name.trim(), "untrimmed name {pair:?}");
             pair.name
         })
@@ -48,14 +54,23 @@ fn check_cookies(text: &str) {
         .as_deref()
         .map(|header| request_cookies([header]).map(|pair| pair.name).collect())
         .unwrap_or_default();
-    assert_eq!(kept_names, names, "rebuilding the header changed its cookies");
-    assert_eq!(filter_cookie_header(headers.iter().copied(), |_| false), None);
+    assert_eq!(
+        kept_names, names,
+        "rebuilding the header changed its cookies"
+    );
+    assert_eq!(
+        filter_cookie_header(headers.iter().copied(), |_| false),
+        None
+    );
 }
 
 fn check_set_cookie(text: &str) {
     if let Some(effect) = parse_set_cookie(text, 1_700_000_000) {
         assert!(!effect.name.is_empty(), "empty cookie name from {text:?}");
-        assert!(!effect.name.contains(['=', ';']), "bad cookie name from {text:?}");
+        assert!(
+            !effect.name.contains(['=', ';']),
+            "bad cookie name from {text:?}"
+        );
     }
 }
 

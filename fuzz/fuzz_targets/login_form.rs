@@ -54,7 +54,12 @@ fn split_at_offsets<'a>(body: &'a [u8], offsets: &[u8]) -> Vec<&'a [u8]> {
 
 /// Compares with the reference parser. Its lossy UTF-8 decoding agrees with the extractor's
 /// strict decoding whenever the latter succeeds, and the fuzzed field names have no U+FFFD.
-fn check_against_reference(field: &str, limit: usize, body: &[u8], result: &Result<String, ExtractError>) {
+fn check_against_reference(
+    field: &str,
+    limit: usize,
+    body: &[u8],
+    result: &Result<String, ExtractError>,
+) {
     let values: Vec<String> = form_urlencoded::parse(body)
         .filter(|(key, _)| key == field)
         .map(|(_, value)| value.into_owned())
@@ -62,20 +67,39 @@ fn check_against_reference(field: &str, limit: usize, body: &[u8], result: &Resu
     match result {
         Ok(username) => {
             assert!(body.len() <= limit, "username read from an over-limit body");
-            assert_eq!(values.len(), 1, "username returned but the field occurs {} times", values.len());
-            assert_eq!(&values[0], username, "extractor and reference disagree on the value");
+            assert_eq!(
+                values.len(),
+                1,
+                "username returned but the field occurs {} times",
+                values.len()
+            );
+            assert_eq!(
+                &values[0], username,
+                "extractor and reference disagree on the value"
+            );
             assert!(!username.trim().is_empty(), "blank username accepted");
-            assert!(!username.chars().any(char::is_control), "control character accepted");
+            assert!(
+                !username.chars().any(char::is_control),
+                "control character accepted"
+            );
         }
         Err(ExtractError::Duplicate) => {
-            assert!(values.len() >= 2, "Duplicate reported for a field seen {} times", values.len())
+            assert!(
+                values.len() >= 2,
+                "Duplicate reported for a field seen {} times",
+                values.len()
+            )
         }
         Err(ExtractError::Missing) => assert!(
             values.iter().all(|v| v.trim().is_empty()),
             "Missing reported but the reference found {values:?}"
         ),
-        Err(ExtractError::TooLarge) => assert!(body.len() > limit, "TooLarge for a body within the limit"),
-        Err(ExtractError::Malformed) => assert!(!values.is_empty(), "Malformed for an absent field"),
+        Err(ExtractError::TooLarge) => {
+            assert!(body.len() > limit, "TooLarge for a body within the limit")
+        }
+        Err(ExtractError::Malformed) => {
+            assert!(!values.is_empty(), "Malformed for an absent field")
+        }
         Err(ExtractError::UnsupportedContentType) => panic!("content type error from a form body"),
     }
 }
@@ -93,6 +117,10 @@ fuzz_target!(|data: &[u8]| {
     let chunked = extract(field, limit, &split_at_offsets(body, offsets));
     assert_eq!(chunked, whole, "chunking changed the result");
     let bytewise: Vec<&[u8]> = body.chunks(1).collect();
-    assert_eq!(extract(field, limit, &bytewise), whole, "byte-by-byte feeding changed the result");
+    assert_eq!(
+        extract(field, limit, &bytewise),
+        whole,
+        "byte-by-byte feeding changed the result"
+    );
     check_against_reference(field, limit, body, &whole);
 });

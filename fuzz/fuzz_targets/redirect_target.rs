@@ -53,9 +53,18 @@ fn check_accepted(base: &Url, path: &str) {
     assert!(path.starts_with('/'), "{path:?} is not a local path");
     assert!(!path.starts_with("//"), "{path:?} is protocol-relative");
     assert!(!path.contains('\\'), "{path:?} has a backslash");
-    assert!(!path.chars().any(char::is_control), "{path:?} has a control character");
-    let resolved = base.join(path).expect("a path starting with / always resolves");
-    assert_eq!(resolved.origin(), base.origin(), "{path:?} leaves the origin: {resolved}");
+    assert!(
+        !path.chars().any(char::is_control),
+        "{path:?} has a control character"
+    );
+    let resolved = base
+        .join(path)
+        .expect("a path starting with / always resolves");
+    assert_eq!(
+        resolved.origin(),
+        base.origin(),
+        "{path:?} leaves the origin: {resolved}"
+    );
     for level in decodings(path) {
         assert!(
             !level.starts_with(b"//") && !level.starts_with(b"/\\"),
@@ -75,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(target) = safe_target(&location, OWN_HOSTS) {
         check_accepted(&base, &target);
-        assert!(is_safe_local_path(&target), "safe_target returned {target:?} that is_safe_local_path refuses");
+        assert!(
+            is_safe_local_path(&target),
+            "safe_target returned {target:?} that is_safe_local_path refuses"
+        );
         assert_eq!(
             safe_target(&target, OWN_HOSTS).as_deref(),
             Some(target.as_str()),
