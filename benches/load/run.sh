@@ -15,7 +15,7 @@
 # enrolled members logging in and completing MFA concurrently against SQLite.
 #
 # Everything it starts is stopped on exit (trap). Needs root only to install missing packages
-# (nginx, haproxy, wrk from Debian) and to raise the open-file limit.
+# (nginx, haproxy, wrk, curl from Debian); the open-file limit is raised to the hard limit.
 #
 # Usage: benches/load/run.sh            (about 4 minutes after the release build)
 # Knobs (environment): DURATION=10 WARMUP=2 ROUNDS=2 CONNECTIONS=64 WRK_THREADS=1 IDLE=10000
@@ -50,12 +50,23 @@ missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} from Debian (apt-get; needs root)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d keeps the packages' own services from starting on port 80.
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  # A policy-rc.d that denies everything keeps the packages' own services (nginx on port 80,
+  # HAProxy) from being started by the install; it is removed again right after.
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  status=0
+  apt-get install -y -qq "${missing[@]}" >/dev/null || status=$?
+  [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$status" = 0 ] || { log "apt-get install failed ($status)"; exit "$status"; }
 fi
 export PATH="$PATH:/usr/sbin"
 
@@ -112,12 +123,12 @@ fi
 mkdir -p "$WORK/www" "$WORK/nginx-up" "$WORK/nginx-proxy" "$WORK/data/keys"
 # nginx workers run as an unprivileged user: they must be able to read the page.
 chmod 755 "$WORK" "$WORK/www"
-python3 - "$WORK/www/index.html" <<'EOF'
-import sys
-rows = "".join(f"<tr><td>Listing {i}</td><td>12 Elm Street, Unit {i}</td><td>$4{i:02d},000</td></tr>\n" for i in range(26))
-page = f"<!doctype html>\n<html><head><title>Listings</title></head><body>\n<table>\n{rows}</table>\n</body></html>\n"
-open(sys.argv[1], "w").write(page)
-EOF
+# A listings page of about 2 KB, the size of a small legacy page.
+awk 'BEGIN {
+  print "<!doctype html>\n<html><head><title>Listings</title></head><body>\n<table>"
+  for (i = 0; i < 26; i++) printf "<tr><td>Listing %d</td><td>12 Elm Street, Unit %d</td><td>$4%02d,000</td></tr>\n", i, i, i
+  print "</table>\n</body></html>"
+}' >"$WORK/www/index.html"
 chmod 644 "$WORK/www/index.html"
 sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" "$HERE/nginx-upstream.conf" >"$WORK/nginx-upstream.conf"
 sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_PORT#g" \
@@ -162,11 +173,11 @@ to_ms() { # 512.00us | 1.23ms | 1.01s -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.3f", n }'
 }
-# Closed connections on either side of the upstream port linger in TIME-WAIT for a minute, so
-# the growth of their count during a run is how many upstream connections that run closed: a
-# proxy that reuses its upstream connections closes none.
-upstream_time_waits() {
-  ss -Htan state time-wait "( sport = :$UP_PORT or dport = :$UP_PORT )" | wc -l
+# Connections the upstream has accepted so far (nginx stub_status, counting the asking one):
+# the growth during a run, less the second asking connection, is how many upstream
+# connections the proxy opened in it.
+upstream_accepts() {
+  curl -s "http://127.0.0.1:$UP_PORT/_upstream_status" | awk 'NR == 3 { print $1 }'
 }
 drive() { # LABEL PORT [COOKIE]
   local label=$1 port=$2 cookie=${3:-} out="$WORK/wrk-$1-$ROUND.txt"
@@ -174,14 +185,14 @@ drive() { # LABEL PORT [COOKIE]
   [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
   "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
   local before after
-  before=$(upstream_time_waits)
+  before=$(upstream_accepts)
   "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" >"$out"
-  after=$(upstream_time_waits)
+  after=$(upstream_accepts)
   local rps p50 p99 notes
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-  notes="upstream conns closed: $((after - before)); $(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$out")"
+  notes="upstream conns opened: $((after - before - 1)); $(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$out")"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rps" "$p50" "$p99" "$ROUND" "$notes" >>"$RESULTS"
   log "round $ROUND $label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms; $notes"
 }
@@ -219,7 +230,7 @@ awk -F'\t' '!($1 in best) { order[++n] = $1 } !($1 in best) || $2 > best[$1] { b
 # --- RSS with idle keep-alive connections ---------------------------------------------------
 rss_kb() { # PID: resident set of the process and its children (nginx's master and worker)
   local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
+  for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
     total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
   done
   echo "$total"
