@@ -30,6 +30,8 @@ pub enum StartError {
     Pages(String),
     #[error("listen: {0}")]
     Listen(String),
+    #[error("upstream.address: {0}")]
+    Upstream(String),
     #[error("roster: {0}")]
     Roster(String),
     #[error("email: {0}")]
@@ -206,9 +208,13 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
         upgrade,
         ..Opt::default()
     };
+    let peer = crate::proxy::upstream_peer_for(&config.upstream).map_err(|e| {
+        StartError::Upstream(format!("cannot resolve {:?}: {e}", config.upstream.address))
+    })?;
     let mut server = Server::new_with_opt_and_conf(opt, server_conf(&config));
     server.bootstrap();
-    let mut service = pingora::proxy::http_proxy_service(&server.configuration, Gateway { state });
+    let mut service =
+        pingora::proxy::http_proxy_service(&server.configuration, Gateway { state, peer });
     let addr = config.listen.address.to_string();
     match &config.listen.tls {
         Some(tls) => service

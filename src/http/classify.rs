@@ -4,6 +4,8 @@
 //! slashes, `;params`, trailing slash, ASCII case) because the legacy app may accept all of those
 //! spellings for its login: a login the gateway failed to recognise would not be intercepted.
 
+use std::borrow::Cow;
+
 use crate::config::SiteConfig;
 
 /// Prefix of every gateway-owned path.
@@ -27,7 +29,37 @@ pub enum Route {
 }
 
 /// Normalises a request path for matching (not for forwarding: the upstream gets the original).
-pub fn normalize_path(raw_path: &str) -> String {
+///
+/// Almost every request already has a normal path, so that case is recognised without
+/// allocating; only paths with escapes, odd separators, dot segments or capitals are rebuilt.
+pub fn normalize_path(raw_path: &str) -> Cow<'_, str> {
+    if is_normal(raw_path) {
+        return Cow::Borrowed(raw_path);
+    }
+    Cow::Owned(rebuild(raw_path))
+}
+
+/// True when [`rebuild`] would return `raw_path` unchanged.
+fn is_normal(raw_path: &str) -> bool {
+    let bytes = raw_path.as_bytes();
+    if raw_path == "/" {
+        return true;
+    }
+    if bytes.first() != Some(&b'/') || bytes.last() == Some(&b'/') {
+        return false;
+    }
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b'%' | b'\\' | b';' | b'A'..=b'Z') || !b.is_ascii())
+    {
+        return false;
+    }
+    raw_path[1..]
+        .split('/')
+        .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+fn rebuild(raw_path: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     let mut segments: Vec<String> = Vec::new();
     // A backslash is a separator to some servers (IIS), so treat it as one.
@@ -66,12 +98,15 @@ impl Classifier {
     /// Prepares the matcher from the site configuration.
     pub fn new(site: &SiteConfig) -> Self {
         Classifier {
-            login_path: normalize_path(&site.login.path),
-            api_login_path: site.api_login.as_ref().map(|a| normalize_path(&a.path)),
+            login_path: normalize_path(&site.login.path).into_owned(),
+            api_login_path: site
+                .api_login
+                .as_ref()
+                .map(|a| normalize_path(&a.path).into_owned()),
             logout: site
                 .logout
                 .iter()
-                .map(|l| (normalize_path(&l.path), l.forget_device))
+                .map(|l| (normalize_path(&l.path).into_owned(), l.forget_device))
                 .collect(),
             public_prefixes: site.public_paths.iter().map(|p| prefix_form(p)).collect(),
             api_prefixes: site.api_paths.iter().map(|p| prefix_form(p)).collect(),
@@ -85,22 +120,23 @@ impl Classifier {
         if raw_path.starts_with(PORTAL_PREFIX) || raw_path == "/_mfa" {
             return Route::Portal;
         }
-        let path = normalize_path(raw_path);
+        let normalized = normalize_path(raw_path);
+        let path: &str = &normalized;
         if path == "/_mfa" || path.starts_with(PORTAL_PREFIX) {
             return Route::Portal;
         }
         if method == http::Method::POST && path == self.login_path {
             return Route::Login;
         }
-        if method == http::Method::POST && self.api_login_path.as_deref() == Some(path.as_str()) {
+        if method == http::Method::POST && self.api_login_path.as_deref() == Some(path) {
             return Route::ApiLogin;
         }
-        if let Some((_, forget)) = self.logout.iter().find(|(p, _)| *p == path) {
+        if let Some((_, forget)) = self.logout.iter().find(|(p, _)| p == path) {
             return Route::Logout {
                 forget_device: *forget,
             };
         }
-        if self.public_prefixes.iter().any(|p| has_prefix(&path, p)) {
+        if self.public_prefixes.iter().any(|p| has_prefix(path, p)) {
             return Route::Public;
         }
         Route::Proxied
@@ -134,15 +170,19 @@ fn prefix_form(p: &str) -> String {
     if p.ends_with('/') && n != "/" {
         format!("{n}/")
     } else {
-        n
+        n.into_owned()
     }
 }
 
 fn has_prefix(path: &str, prefix: &str) -> bool {
-    if prefix.ends_with('/') {
-        path.starts_with(prefix) || format!("{path}/") == prefix
-    } else {
-        path == prefix || path.starts_with(&format!("{prefix}/"))
+    match prefix.strip_suffix('/') {
+        // `/static/` matches `/static` itself and everything below it.
+        Some(stem) => path == stem || path.starts_with(prefix),
+        // `/favicon.ico` matches itself and, as a directory, whatever is below it.
+        None => {
+            path == prefix
+                || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+        }
     }
 }
 
@@ -167,6 +207,35 @@ mod tests {
         }
         assert_eq!(normalize_path("/../../"), "/");
         assert_eq!(normalize_path("/_mfa/../secure"), "/secure");
+    }
+
+    #[test]
+    fn normal_paths_are_borrowed_and_agree_with_the_full_rebuild() {
+        for p in [
+            "/",
+            "/listings/1",
+            "/a/b.c/d-e_f",
+            "/static/site.css",
+            "/_mfa/x",
+        ] {
+            assert!(matches!(normalize_path(p), Cow::Borrowed(_)), "{p}");
+            assert_eq!(rebuild(p), p, "{p}");
+        }
+        for p in [
+            "/Listings",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/",
+            "/%61",
+            "/a;b",
+            "\\a",
+            "a",
+            "",
+            "/é",
+        ] {
+            assert!(matches!(normalize_path(p), Cow::Owned(_)), "{p:?}");
+        }
     }
 
     #[test]

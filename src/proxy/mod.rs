@@ -47,6 +47,27 @@ fn request_span() -> tracing::Span {
 /// The proxy service.
 pub struct Gateway {
     pub state: Arc<AppState>,
+    /// The upstream, resolved once at start-up (see [`upstream_peer_for`]).
+    pub peer: HttpPeer,
+}
+
+/// Builds the upstream peer from the config. Name resolution happens here, once: pingora's
+/// `HttpPeer::new` would resolve (blocking) and panic on failure if called per request.
+pub fn upstream_peer_for(up: &crate::config::UpstreamConfig) -> std::io::Result<HttpPeer> {
+    use std::net::ToSocketAddrs as _;
+    let addr = up.address.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the name resolves to no address",
+        )
+    })?;
+    let mut peer = HttpPeer::new(addr, up.tls, up.sni.clone());
+    peer.options.connection_timeout = Some(up.connect_timeout);
+    peer.options.read_timeout = Some(up.read_timeout);
+    peer.options.idle_timeout = Some(std::time::Duration::from_secs(60));
+    peer.options.verify_cert = up.verify_cert;
+    peer.options.verify_hostname = up.verify_cert;
+    Ok(peer)
 }
 
 /// Per-request state carried between hooks.
@@ -62,6 +83,8 @@ pub struct RequestCtx {
     /// A Cookie header was not valid UTF-8: forward no cookies at all.
     cookies_unreadable: bool,
     trust_cookie: Option<String>,
+    /// The client sent the gateway's pending cookie (a login is waiting for MFA).
+    holds_pending: bool,
     login: Option<FormFieldExtractor>,
     login_body_complete: bool,
     /// The upstream response was replaced; its body must not reach the client.
@@ -108,6 +131,8 @@ impl Gateway {
                 binding = binding.or(Some(pair.value));
             } else if wants_trust && pair.name == names.trust {
                 ctx.trust_cookie = Some(pair.value.to_string());
+            } else if pair.name == names.pending {
+                ctx.holds_pending = true;
             }
         }
         ctx.session = SessionCookies::from_headers(
@@ -164,7 +189,9 @@ impl ProxyHttp for Gateway {
                 .await?;
             return Ok(true);
         }
-        if route == Route::Proxied && ctx.bound.is_none() {
+        // Only a client that holds a login waiting for MFA can need the JSON challenge; every
+        // other request skips the store lookup.
+        if route == Route::Proxied && ctx.bound.is_none() && ctx.holds_pending {
             if let Some(resp) =
                 local::pending_api_challenge(&self.state, session.req_header()).await
             {
@@ -193,14 +220,7 @@ impl ProxyHttp for Gateway {
         _session: &mut Session,
         _ctx: &mut Self::CTX,
     ) -> Result<Box<HttpPeer>> {
-        let up = &self.state.config.upstream;
-        let mut peer = HttpPeer::new(up.address.as_str(), up.tls, up.sni.clone());
-        peer.options.connection_timeout = Some(up.connect_timeout);
-        peer.options.read_timeout = Some(up.read_timeout);
-        peer.options.idle_timeout = Some(std::time::Duration::from_secs(60));
-        peer.options.verify_cert = up.verify_cert;
-        peer.options.verify_hostname = up.verify_cert;
-        Ok(Box::new(peer))
+        Ok(Box::new(self.peer.clone()))
     }
 
     async fn upstream_request_filter(
