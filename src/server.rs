@@ -1,6 +1,8 @@
 //! Start-up: builds the shared state (stores, keys, pages) from a validated [`Config`] and runs
 //! the pingora server with the gateway service on the configured listener.
 
+mod unparsable;
+
 use std::sync::Arc;
 
 use pingora::server::configuration::{Opt, ServerConf};
@@ -100,6 +102,7 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         None => None,
     };
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
+    crate::http::response::set_hsts(config.edge.hsts.clone());
     let state = Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
         cipher,
@@ -213,8 +216,15 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
     })?;
     let mut server = Server::new_with_opt_and_conf(opt, server_conf(&config));
     server.bootstrap();
-    let mut service =
-        pingora::proxy::http_proxy_service(&server.configuration, Gateway { state, peer });
+    // The proxy, wrapped so that pingora's own answer to a request head it cannot parse becomes
+    // the gateway's branded page (see `unparsable`).
+    let answers = unparsable::Answers::for_gateway(&state)
+        .map_err(|e| StartError::Pages(format!("error page: {e}")))?;
+    let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway { state, peer });
+    let mut service = pingora::services::listening::Service::new(
+        "mfa-gateway".to_string(),
+        unparsable::BrandedErrors::new(proxy, answers),
+    );
     let addr = config.listen.address.to_string();
     match &config.listen.tls {
         Some(tls) => service

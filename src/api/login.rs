@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use super::ApiError;
 use crate::config::ApiLoginConfig;
-use crate::http::cookies::filter_cookie_header;
+use crate::http::forwarded::{self, CookieAction, Forwarding};
 use crate::http::login_form::ExtractError;
+use crate::http::login_success::sets_session;
 use crate::http::response::GatewayResponse;
 use crate::mfa::login::{decide, LoginContext, LoginDecision, SuccessfulLogin};
 use crate::mfa::pending::HeldBody;
@@ -57,7 +58,7 @@ pub struct ApiLogin<'a> {
     pub session: &'a SessionCookies,
     pub strip_session: bool,
     pub trust_cookie: Option<&'a str>,
-    pub client_ip: Option<String>,
+    pub client_ip: Option<std::net::IpAddr>,
     pub host: &'a str,
 }
 
@@ -84,29 +85,32 @@ pub fn is_success(
     if !cfg.success_status.is_empty() && !cfg.success_status.contains(&status) {
         return false;
     }
-    if cfg.sets_session_cookie {
-        let sets = set_cookies
+    if cfg.sets_session_cookie
+        && !set_cookies
             .iter()
-            .filter_map(|h| crate::http::cookies::parse_set_cookie(h, 0))
-            .any(|c| {
-                c.value.as_deref().is_some_and(|v| !v.is_empty())
-                    && session_cookies.iter().any(|n| n == c.name)
-            });
-        if !sets {
+            .any(|h| sets_session(h, session_cookies, 0))
+    {
+        return false;
+    }
+    if let Some(pointer) = &cfg.token_pointer {
+        if !has_token(body, pointer) {
             return false;
         }
     }
-    if let Some(pointer) = &cfg.token_pointer {
-        let token = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| v.pointer(pointer).cloned());
-        match token {
-            Some(Value::String(s)) if !s.is_empty() => {}
-            Some(Value::Null) | None | Some(Value::String(_)) => return false,
-            Some(_) => {}
-        }
-    }
     true
+}
+
+/// True when the JSON `body` has a token at `pointer`: a non-empty string or any non-null,
+/// non-string value (an object or number is still something the app could use).
+pub fn has_token(body: &[u8], pointer: &str) -> bool {
+    let token = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.pointer(pointer).cloned());
+    match token {
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    }
 }
 
 fn upstream_url(state: &AppState, path_and_query: &str) -> String {
@@ -121,14 +125,34 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
     let mut request = state
         .upstream_client
         .post(upstream_url(state, login.path_and_query));
+    // What the upstream may see is decided in one place for every road to it.
+    let session_names = &state.config.site.session_cookies;
+    let drop_cookie = |name: &str| {
+        state.cookie_names.is_gateway_cookie(name)
+            || (login.strip_session && SessionCookies::is_session_name(name, session_names))
+    };
+    let plan = forwarded::plan(
+        login.headers,
+        &Forwarding {
+            edge: &state.config.edge,
+            tls: state.config.listen.tls.is_some(),
+            peer: login.client_ip,
+            rewrite_cookies: true,
+            cookies_unreadable: login
+                .headers
+                .get_all("cookie")
+                .iter()
+                .any(|v| v.to_str().is_err()),
+            drop_cookie: &drop_cookie,
+        },
+    );
     for (name, value) in login.headers {
         let lower = name.as_str();
         if DROP_REQUEST_HEADERS.contains(&lower)
-            || crate::proxy::CLIENT_IDENTITY_HEADERS.contains(&lower)
+            || plan.remove.contains(name)
+            || lower == "x-forwarded-for"
+            || lower == "x-forwarded-proto"
         {
-            continue;
-        }
-        if lower == "x-forwarded-for" || lower == "x-forwarded-proto" {
             continue;
         }
         request = request.header(name, value);
@@ -136,39 +160,14 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
     if !login.host.is_empty() {
         request = request.header("host", login.host);
     }
-    let cookie_values: Vec<&str> = login
-        .headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let session_names = &state.config.site.session_cookies;
-    let forwarded_cookies = filter_cookie_header(cookie_values, |p| {
-        let drop = state.cookie_names.is_gateway_cookie(p.name)
-            || (login.strip_session && session_names.iter().any(|n| n == p.name));
-        !drop
-    });
-    if let Some(cookies) = forwarded_cookies {
+    if let CookieAction::Replace(cookies) = plan.cookie {
         request = request.header("cookie", cookies);
     }
-    let prior_xff = login
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty());
-    if let Some(ip) = &login.client_ip {
-        let xff = prior_xff
-            .map(|p| format!("{p}, {ip}"))
-            .unwrap_or_else(|| ip.clone());
+    if let Some(xff) = plan.x_forwarded_for {
         request = request.header("x-forwarded-for", xff);
     }
-    let proto = if state.config.listen.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
     request = request
-        .header("x-forwarded-proto", proto)
+        .header("x-forwarded-proto", plan.x_forwarded_proto)
         .body(login.body.clone());
 
     let upstream_down = || {
@@ -216,9 +215,38 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    if let Err(why) = crate::http::edge::check_response(&headers) {
+        tracing::warn!(event = "upstream_answer_refused", reason = why.reason());
+        return upstream_down();
+    }
     let relayed = relay_response(status, &headers, content_type.clone(), body.clone());
+    // An answer that hands out a session (a session cookie, or a token where the app's tokens
+    // live) is never relayed unless the success rule calls it a login: it must never fail open.
+    let now = state.now();
+    let issues_session = set_cookies
+        .iter()
+        .any(|h| sets_session(h, session_names, now))
+        || cfg
+            .token_pointer
+            .as_deref()
+            .is_some_and(|pointer| has_token(&body, pointer));
     if !is_success(cfg, session_names, status, &set_cookies, &body) {
-        return relayed;
+        if !issues_session {
+            return relayed;
+        }
+        // Failed by the rule, yet a session was handed out: never relay it, never hold it
+        // (the app may have refused the password). See `proxy::answer::on_login_response`.
+        tracing::warn!(
+            event = "login_answer_refused",
+            reason = "session set by an answer the success rule calls failed",
+            status,
+        );
+        return ApiError::new(
+            401,
+            "login_unconfirmed",
+            "The sign-in could not be confirmed; sign in again.",
+        )
+        .response();
     }
     let own_hosts = [
         login.host,

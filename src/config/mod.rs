@@ -6,6 +6,7 @@
 //! `mfa.trust_periods[1]: "45x" is not a duration`, so ops can fix a file without reading code.
 
 pub mod duration;
+pub mod edge;
 pub mod keys;
 pub mod raw;
 pub mod validate;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use edge::{EdgeConfig, ForwardedFor};
 pub use validate::{key_file_paths, load_str_with_env, ConfigError};
 pub use validate::{load_file, load_str, ConfigErrors};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub audit: Option<AuditConfig>,
     /// Directory overriding the embedded `static/` templates and CSS (branding); `None` = embedded.
     pub static_dir: Option<PathBuf>,
+    /// Which requests are accepted and what the upstream may see of them.
+    pub edge: EdgeConfig,
 }
 
 /// Public listener.
@@ -130,6 +134,9 @@ pub struct LoginConfig {
     pub username_case_insensitive: bool,
     /// Largest login body inspected; beyond it the username is treated as unknown.
     pub max_body_bytes: usize,
+    /// The app keeps login state in an anonymous session made before the login (Java FORM
+    /// auth, login CSRF tokens): such a session is let through to the login POST only.
+    pub pre_login_session: bool,
     pub success: LoginSuccess,
 }
 

@@ -38,6 +38,19 @@ pub struct RawConfig {
     pub admin: Option<RawAdmin>,
     pub audit: Option<RawAudit>,
     pub static_dir: Option<String>,
+    #[serde(default)]
+    pub edge: RawEdge,
+}
+
+/// `edge:` what requests are accepted and what the upstream may see of them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdge {
+    pub methods: Option<Vec<String>>,
+    pub strip_request_headers: Option<Vec<String>>,
+    pub x_forwarded_for: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub hsts: Option<String>,
 }
 
 /// `listen:`
@@ -114,6 +127,7 @@ pub struct RawLogin {
     pub username_field: Option<String>,
     pub username_case_insensitive: Option<bool>,
     pub max_body_bytes: Option<usize>,
+    pub pre_login_session: Option<bool>,
     #[serde(default)]
     pub success: RawLoginSuccess,
 }

@@ -10,6 +10,7 @@
 mod audit;
 mod checks;
 mod delivery;
+mod edge;
 mod network;
 mod policy;
 mod services;
@@ -260,6 +261,7 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
     }
     let upstream = network::upstream(context, raw, &listen);
     let cookies = network::cookies(context, raw, &listen);
+    let edge = edge::edge(context, &raw.edge, &listen);
     let site = site::site(context, &raw.site, &cookies);
     let mfa = policy::mfa(context, &raw.mfa);
     let storage = storage::storage(context, &raw.storage);
@@ -318,5 +320,6 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         admin,
         audit,
         static_dir,
+        edge,
     }
 }

@@ -42,6 +42,40 @@ where
         })
 }
 
+/// True when a request cookie `name` is not `session_name` but a server could read it as that
+/// name: another ASCII case (some servers fold), or a spelling that PHP-style parsers decode
+/// into it (percent escapes; `.`, space and `[` read as `_`). Such a pair makes the request's
+/// session ambiguous, so the gateway treats it as unbound and strips both.
+///
+/// Runs for every cookie pair of every request that carries session cookies: names of another
+/// length are rejected at once unless they contain one of the few bytes that need decoding.
+pub fn is_session_lookalike(name: &str, session_name: &str) -> bool {
+    if name == session_name {
+        return false;
+    }
+    if name.len() == session_name.len() && name.eq_ignore_ascii_case(session_name) {
+        return true;
+    }
+    if !name
+        .bytes()
+        .any(|b| matches!(b, b'%' | b'.' | b' ' | b'[' | b'+'))
+    {
+        return false;
+    }
+    let fold = |text: &str| -> String {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '.' | ' ' | '[' | '+' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    fold(name) == fold(session_name)
+}
+
 /// Rebuilds a single `Cookie` header keeping only the pairs for which `keep` is true.
 /// Returns `None` when nothing is left (the header should then be removed).
 pub fn filter_cookie_header<'a, I, F>(headers: I, mut keep: F) -> Option<String>
@@ -146,6 +180,16 @@ pub fn format_set_cookie(name: &str, value: &str, attrs: CookieAttrs) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_lookalikes() {
+        assert!(!is_session_lookalike("PHPSESSID", "PHPSESSID"));
+        assert!(is_session_lookalike("phpsessid", "PHPSESSID"));
+        assert!(is_session_lookalike("PHPSESS%49D", "PHPSESSID"));
+        assert!(is_session_lookalike("connect%2Esid", "connect.sid"));
+        assert!(!is_session_lookalike("pref", "PHPSESSID"));
+        assert!(!is_session_lookalike("PHPSESSID2", "PHPSESSID"));
+    }
 
     #[test]
     fn parses_pairs_across_headers() {

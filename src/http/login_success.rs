@@ -21,18 +21,13 @@ pub fn is_login_success(
     if !rule.status.is_empty() && !rule.status.contains(&resp.status) {
         return false;
     }
-    if rule.sets_session_cookie {
-        let sets = resp
+    if rule.sets_session_cookie
+        && !resp
             .set_cookies
             .iter()
-            .filter_map(|h| parse_set_cookie(h, 0))
-            .any(|c| {
-                c.value.as_deref().is_some_and(|v| !v.is_empty())
-                    && session_cookies.iter().any(|n| n == c.name)
-            });
-        if !sets {
-            return false;
-        }
+            .any(|h| sets_session(h, session_cookies, 0))
+    {
+        return false;
     }
     if let Some(location) = resp.location {
         let path = location_path(location);
@@ -45,6 +40,15 @@ pub fn is_login_success(
         }
     }
     true
+}
+
+/// True when one `Set-Cookie` value gives one of `session_cookies` a non-empty value at
+/// `now` (a deletion — empty value, `Max-Age=0`, past `Expires` — sets no session).
+pub fn sets_session(header: &str, session_cookies: &[String], now: i64) -> bool {
+    parse_set_cookie(header, now).is_some_and(|c| {
+        c.value.as_deref().is_some_and(|v| !v.is_empty())
+            && session_cookies.iter().any(|n| n == c.name)
+    })
 }
 
 /// The path part of a `Location` (absolute URLs are reduced to their path).

@@ -2,6 +2,8 @@
 
 pub mod classify;
 pub mod cookies;
+pub mod edge;
+pub mod forwarded;
 pub mod login_form;
 pub mod login_success;
 pub mod response;

@@ -11,6 +11,16 @@ use pingora::http::ResponseHeader;
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// `Strict-Transport-Security` for every gateway answer (`edge.hsts`), set once at start-up.
+/// Process-wide because a gateway process serves one listener, and this keeps every page, API
+/// answer and error page on the one helper below without threading the config through each.
+static HSTS: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Sets the `Strict-Transport-Security` value of gateway answers; the first call wins.
+pub fn set_hsts(value: Option<String>) {
+    let _ = HSTS.set(value);
+}
+
 /// A complete response produced by the gateway (never by the upstream).
 #[derive(Debug, Clone)]
 pub struct GatewayResponse {
@@ -85,6 +95,9 @@ impl GatewayResponse {
         head.insert_header("Cache-Control", "no-store")?;
         head.insert_header("X-Content-Type-Options", "nosniff")?;
         head.insert_header("Referrer-Policy", "no-referrer")?;
+        if let Some(Some(hsts)) = HSTS.get() {
+            head.insert_header("Strict-Transport-Security", hsts.as_str())?;
+        }
         if self.content_type.starts_with("text/html") {
             head.insert_header("Content-Security-Policy", PAGE_CSP)?;
             head.insert_header("X-Frame-Options", "DENY")?;
@@ -93,6 +106,26 @@ impl GatewayResponse {
             head.append_header(name.to_string(), value.as_str())?;
         }
         Ok(head)
+    }
+
+    /// The whole response as HTTP/1.1 bytes for a connection that ends after it: status line,
+    /// the headers of [`Self::head`] plus `Connection: close`, the blank line, the body. For
+    /// answers written below pingora's HTTP layer (`server::unparsable` prepares its answers
+    /// once at start-up); everything else goes through [`Self::write`].
+    pub fn to_http1_closing(&self) -> pingora::Result<Bytes> {
+        use bytes::BufMut as _;
+        let mut head = self.head()?;
+        head.insert_header("Connection", "close")?;
+        let mut out = bytes::BytesMut::with_capacity(512 + self.body.len());
+        out.put_slice(b"HTTP/1.1 ");
+        out.put_slice(head.status.as_str().as_bytes());
+        out.put_u8(b' ');
+        out.put_slice(head.get_reason_phrase().unwrap_or_default().as_bytes());
+        out.put_slice(b"\r\n");
+        head.header_to_h1_wire(&mut out);
+        out.put_slice(b"\r\n");
+        out.put_slice(&self.body);
+        Ok(out.freeze())
     }
 
     /// Writes the whole response to the client.
@@ -123,5 +156,29 @@ mod tests {
         let redirect = GatewayResponse::see_other("/x").head().unwrap();
         assert_eq!(redirect.status.as_u16(), 303);
         assert_eq!(redirect.headers.get("content-length").unwrap(), "0");
+    }
+
+    #[test]
+    fn http1_bytes_carry_the_head_close_and_body() {
+        let r = GatewayResponse::html(400, "<p>no</p>".into());
+        let bytes = r.to_http1_closing().unwrap();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert_eq!(body, "<p>no</p>");
+        let mut lines = head.split("\r\n");
+        assert_eq!(lines.next(), Some("HTTP/1.1 400 Bad Request"));
+        let headers: Vec<&str> = lines.collect();
+        for expected in [
+            "Content-Type: text/html; charset=utf-8",
+            "Content-Length: 9",
+            "Cache-Control: no-store",
+            "X-Content-Type-Options: nosniff",
+            "Connection: close",
+        ] {
+            assert!(
+                headers.contains(&expected),
+                "{expected} missing in {headers:?}"
+            );
+        }
     }
 }

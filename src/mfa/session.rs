@@ -3,8 +3,11 @@
 //!
 //! On the hot path this is one cookie scan, one SHA-256 and one HMAC; no store access.
 
-use crate::http::cookies::{format_set_cookie, parse_set_cookie, request_cookies, CookieAttrs};
+use crate::http::cookies::{
+    format_set_cookie, is_session_lookalike, parse_set_cookie, request_cookies, CookieAttrs,
+};
 use crate::mfa::claims::{session_digest, BindingClaims};
+use crate::mfa::tokens::Purpose;
 use crate::state::AppState;
 
 /// Session cookie names handled without a heap-allocated slot table.
@@ -45,6 +48,12 @@ impl SessionCookies {
                     count += 1;
                 }
                 found[i] = Some(pair.value);
+            } else if session_names
+                .iter()
+                .any(|n| is_session_lookalike(pair.name, n))
+            {
+                // The app might read this pair as its session cookie: never trust either.
+                ambiguous = true;
             }
         }
         let mut pairs = Vec::with_capacity(count);
@@ -54,6 +63,14 @@ impl SessionCookies {
             }
         }
         SessionCookies { pairs, ambiguous }
+    }
+
+    /// True when a request cookie `name` must not reach the upstream unless the session is
+    /// bound: a configured session cookie or a spelling the app could read as one.
+    pub fn is_session_name(name: &str, session_names: &[String]) -> bool {
+        session_names
+            .iter()
+            .any(|n| n == name || is_session_lookalike(name, n))
     }
 
     /// True when the request carries no session cookie at all.
@@ -132,6 +149,49 @@ pub fn binding_set_cookie(
         max_age: Some((expires - now) as u64),
     };
     format_set_cookie(name, &claims.seal(&state.keys), attrs)
+}
+
+/// How long an anonymous pre-login session stays usable for the login POST: long enough for
+/// a member to find their password, short enough that a stale one is not kept around.
+pub const PRE_LOGIN_TTL_SECS: i64 = 3600;
+
+/// `Set-Cookie` (under the binding cookie's name) marking `cookies` as an anonymous session
+/// made before a login, which may reach the upstream on the login POST and nowhere else.
+/// Signed under its own purpose, so it can never pass for a binding.
+pub fn pre_login_set_cookie(state: &AppState, cookies: &SessionCookies, now: i64) -> String {
+    let name = &state.cookie_names.binding;
+    if cookies.pairs.is_empty() {
+        return clear_cookie(state, name);
+    }
+    let expires = now + PRE_LOGIN_TTL_SECS;
+    let mut payload = Vec::with_capacity(40);
+    payload.extend_from_slice(&cookies.digest());
+    payload.extend_from_slice(&expires.to_be_bytes());
+    let attrs = CookieAttrs {
+        secure: state.secure_cookies,
+        max_age: Some(PRE_LOGIN_TTL_SECS as u64),
+    };
+    format_set_cookie(name, &state.keys.sign(Purpose::PreLogin, &payload), attrs)
+}
+
+/// True when `token` marks exactly these session cookies as a live pre-login session.
+pub fn verify_pre_login(
+    state: &AppState,
+    cookies: &SessionCookies,
+    token: Option<&str>,
+    now: i64,
+) -> bool {
+    if cookies.ambiguous || cookies.pairs.is_empty() {
+        return false;
+    }
+    let Some(payload) = token.and_then(|t| state.keys.verify(Purpose::PreLogin, t).ok()) else {
+        return false;
+    };
+    let Some((digest, expires)) = payload.split_first_chunk::<32>() else {
+        return false;
+    };
+    let expires = <[u8; 8]>::try_from(expires).map(i64::from_be_bytes);
+    expires.is_ok_and(|e| e > now) && digest == &cookies.digest()
 }
 
 /// `Set-Cookie` that deletes one of the gateway's cookies.

@@ -27,6 +27,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub enum Purpose {
     Trust,
     Binding,
+    /// An anonymous session let through to the login POST only (`site.login.pre_login_session`).
+    PreLogin,
     Csrf,
     /// Keyed hashes of emailed / texted codes.
     CodeHash,
@@ -37,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::Trust => b"mfa-gateway/trust/v1",
             Purpose::Binding => b"mfa-gateway/binding/v1",
+            Purpose::PreLogin => b"mfa-gateway/pre-login/v1",
             Purpose::Csrf => b"mfa-gateway/csrf/v1",
             Purpose::CodeHash => b"mfa-gateway/code/v1",
         }

@@ -151,7 +151,7 @@ pub(super) async fn serve_api_login(
     let client_ip = session
         .client_addr()
         .and_then(|a| a.as_inet())
-        .map(|a| a.ip().to_string());
+        .map(|a| a.ip());
     let req = session.req_header();
     let path_and_query = req
         .uri

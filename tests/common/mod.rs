@@ -11,7 +11,9 @@
 pub mod backend;
 pub mod browser;
 pub mod instance;
+pub mod legacy;
 pub mod totp;
+pub mod zoo;
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -65,7 +67,34 @@ pub struct GatewayOptions {
     pub postgres_via: Option<SocketAddr>,
     /// With [`Backend::Servers`]: reach Redis at this address instead of the server's own.
     pub redis_via: Option<SocketAddr>,
+    /// The whole `site:` section (ending in a newline) for another legacy app than the demo
+    /// site (see `tests/common/zoo.rs`); `None` = [`DEMO_SITE_YAML`].
+    pub site_yaml: Option<String>,
+    /// An `edge:` section (ending in a newline); `None` = the defaults.
+    pub edge_yaml: Option<String>,
 }
+
+/// The `site:` section for the demo legacy site.
+pub const DEMO_SITE_YAML: &str = r#"site:
+  login:
+    path: /login
+    username_field: username
+    success:
+      status: [302, 303]
+      sets_session_cookie: true
+      location_not_prefix: [/login]
+  session_cookies: [MLSSESSION]
+  logout:
+    - path: /logout
+    - path: /api/logout
+      forget_device: true
+  public_paths: [/static/, /favicon.ico]
+  api_paths: [/api/]
+  api_login:
+    path: /api/login
+    success:
+      token_pointer: /token
+"#;
 
 impl Default for GatewayOptions {
     fn default() -> Self {
@@ -89,6 +118,8 @@ impl Default for GatewayOptions {
             backend: Backend::of_this_binary(),
             postgres_via: None,
             redis_via: None,
+            site_yaml: None,
+            edge_yaml: None,
         }
     }
 }
@@ -241,26 +272,7 @@ listen:
 {tls}threads: 2
 upstream:
   address: {site}
-site:
-  login:
-    path: /login
-    username_field: username
-    success:
-      status: [302, 303]
-      sets_session_cookie: true
-      location_not_prefix: [/login]
-  session_cookies: [MLSSESSION]
-  logout:
-    - path: /logout
-    - path: /api/logout
-      forget_device: true
-  public_paths: [/static/, /favicon.ico]
-  api_paths: [/api/]
-  api_login:
-    path: /api/login
-    success:
-      token_pointer: /token
-mfa:
+{site_section}{edge_section}mfa:
   enforce_from: "{enforce}"
   methods: {methods}
   code_ttl: {code_ttl}
@@ -281,6 +293,8 @@ mfa:
   roster_update_url: https://www.smartmls.com/roster
 "#,
             port = port,
+            site_section = o.site_yaml.as_deref().unwrap_or(DEMO_SITE_YAML),
+            edge_section = o.edge_yaml.as_deref().unwrap_or(""),
             storage = backend::storage_yaml(
                 self.stores.as_deref(),
                 self.dir.path(),

@@ -129,6 +129,7 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
             path: login_path,
             username_field,
             username_case_insensitive: raw.login.username_case_insensitive.unwrap_or(true),
+            pre_login_session: raw.login.pre_login_session.unwrap_or(false),
             max_body_bytes,
             success: LoginSuccess {
                 status,

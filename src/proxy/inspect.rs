@@ -1,0 +1,160 @@
+//! The request side of the proxy: refuse what is not canonical, read the session cookies and
+//! their binding, and apply [`crate::http::forwarded`]'s plan to what goes upstream.
+
+use pingora::http::RequestHeader;
+use pingora::proxy::Session;
+use pingora::Result;
+
+use super::{local, RequestCtx};
+use crate::http::classify::Route;
+use crate::http::edge::{check_method, check_raw_head, check_request_framing, Refusal};
+use crate::http::forwarded::{plan, CookieAction, Forwarding};
+use crate::mfa::session::{verify_binding, verify_pre_login, SessionCookies};
+use crate::pages::Message;
+use crate::state::AppState;
+
+/// The `Cookie` header values that are UTF-8, and whether any was not.
+pub(super) fn cookie_headers(req: &RequestHeader) -> (Vec<&str>, bool) {
+    let mut unreadable = false;
+    let values = req
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| {
+            let s = std::str::from_utf8(v.as_bytes()).ok();
+            unreadable |= s.is_none();
+            s
+        })
+        .collect();
+    (values, unreadable)
+}
+
+/// Checks the request against the strict edge (DESIGN.md "The edge"): allowed, exact method;
+/// one unambiguous framing; a head with CRLF line ends only. Runs before any routing.
+pub(super) fn refusal(state: &AppState, session: &Session) -> Option<Refusal> {
+    let req = session.req_header();
+    if let Err(refusal) = check_method(&req.method, &state.config.edge.methods) {
+        return Some(refusal);
+    }
+    // The raw head is a reference-counted view of the bytes pingora already read: no copy.
+    let raw = session
+        .as_downstream()
+        .as_http1()
+        .map(|h1| h1.get_headers_raw_bytes());
+    if let Some(raw) = raw.as_deref() {
+        if let Err(refusal) = check_raw_head(raw) {
+            return Some(refusal);
+        }
+    }
+    check_request_framing(&req.headers, raw.as_deref()).err()
+}
+
+/// Answers a refused request with the gateway's own 400 and closes the connection: its body
+/// (if any) was never read, and its framing cannot be trusted to find the next request.
+pub(super) async fn refuse(state: &AppState, session: &mut Session, why: Refusal) -> Result<()> {
+    tracing::warn!(event = "request_refused", reason = why.reason());
+    session.set_keepalive(None);
+    let msg = Message::bad_request();
+    local::error_response(state, session.req_header(), 400, msg)
+        .write(session)
+        .await
+}
+
+/// Reads the session-related cookies and decides whether the session is bound.
+///
+/// This runs on every proxied request, so it stays on the fast path the design asks for:
+/// two scans of the cookies (gateway cookies, then the session cookies), copies of the
+/// session cookie values only, one SHA-256 and one HMAC check of the binding, no store
+/// access. The trust cookie is kept only on the login routes, the one place it is read.
+pub(super) fn inspect_request(
+    state: &AppState,
+    req: &RequestHeader,
+    route: Route,
+    ctx: &mut RequestCtx,
+) {
+    let names = &state.cookie_names;
+    let (headers, unreadable) = cookie_headers(req);
+    ctx.cookies_unreadable = unreadable;
+    let login_route = matches!(route, Route::Login | Route::ApiLogin);
+    let mut gateway_cookie = false;
+    let mut binding = None;
+    for pair in crate::http::cookies::request_cookies(headers.iter().copied()) {
+        if !names.is_gateway_cookie(pair.name) {
+            continue;
+        }
+        gateway_cookie = true;
+        if pair.name == names.binding {
+            // The first binding cookie counts, as a cookie jar would send it first.
+            binding = binding.or(Some(pair.value));
+        } else if login_route && pair.name == names.trust {
+            ctx.trust_cookie = Some(pair.value.to_string());
+        } else if pair.name == names.pending {
+            ctx.holds_pending = true;
+        }
+    }
+    let session_names = &state.config.site.session_cookies;
+    ctx.session = SessionCookies::from_headers(headers.iter().copied(), session_names);
+    if !ctx.session.is_empty() {
+        let now = state.now();
+        ctx.bound = match route {
+            Route::Public => None,
+            _ => verify_binding(state, &ctx.session, binding, now),
+        };
+        // An anonymous pre-login session reaches the upstream on the login POST only.
+        let pre_login = ctx.bound.is_none()
+            && login_route
+            && state.config.site.login.pre_login_session
+            && verify_pre_login(state, &ctx.session, binding, now);
+        ctx.strip_session = ctx.bound.is_none() && !pre_login;
+    }
+    ctx.rewrite_cookies = gateway_cookie || ctx.strip_session || headers.len() > 1 || unreadable;
+}
+
+/// Applies what the upstream may see ([`crate::http::forwarded`]) to the pingora request.
+pub(super) fn apply_forwarding(
+    state: &AppState,
+    session: &Session,
+    upstream_request: &mut RequestHeader,
+    ctx: &RequestCtx,
+) -> Result<()> {
+    let session_names = &state.config.site.session_cookies;
+    let drop_cookie = |name: &str| {
+        state.cookie_names.is_gateway_cookie(name)
+            || (ctx.strip_session && SessionCookies::is_session_name(name, session_names))
+    };
+    let forwarding = Forwarding {
+        edge: &state.config.edge,
+        tls: state.config.listen.tls.is_some(),
+        peer: session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip()),
+        rewrite_cookies: ctx.rewrite_cookies,
+        cookies_unreadable: ctx.cookies_unreadable,
+        drop_cookie: &drop_cookie,
+    };
+    let plan = plan(&upstream_request.headers, &forwarding);
+    for name in &plan.remove {
+        upstream_request.remove_header(name);
+    }
+    match plan.cookie {
+        CookieAction::Keep => {}
+        // Inserting replaces every `Cookie` header at once (several are merged into one).
+        CookieAction::Replace(value) => upstream_request.insert_header("cookie", value)?,
+        CookieAction::Remove => {
+            upstream_request.remove_header("cookie");
+        }
+    }
+    match plan.x_forwarded_for {
+        Some(value) => upstream_request.insert_header("x-forwarded-for", value)?,
+        None => {
+            upstream_request.remove_header("x-forwarded-for");
+        }
+    }
+    // A static value: no copy of the bytes per request.
+    upstream_request.insert_header(
+        "x-forwarded-proto",
+        http::HeaderValue::from_static(plan.x_forwarded_proto),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The flow and the MFA-bypass classes (issue 12) with the gateway in front of the real
+//! express legacy app in `tests/legacy/express/`; the cases live in `suites/zoo_cases.rs`.
+
+mod common;
+
+use common::legacy::Stack;
+
+/// The stack every case of this binary runs against.
+const STACK: Stack = Stack::Express;
+
+#[path = "suites/zoo_cases.rs"]
+mod cases;
