@@ -1,5 +1,7 @@
-//! The flow and the MFA-bypass classes (issue 12) with the gateway in front of the real
-//! php legacy app in `tests/legacy/php/`; the cases live in `suites/zoo_cases.rs`.
+//! The gateway in front of the real php legacy app of `tests/legacy/php/` (issue 12):
+//! the MFA-bypass classes and the zoo flow (`suites/zoo_cases.rs`), and the shared flow and
+//! attack suites, which the harness runs in front of this stack because of this binary's name
+//! (see `common::legacy::Stack::of_this_binary`).
 
 mod common;
 
@@ -8,5 +10,22 @@ use common::legacy::Stack;
 /// The stack every case of this binary runs against.
 const STACK: Stack = Stack::Php;
 
+#[test]
+fn the_harness_picks_this_stack() {
+    assert_eq!(Stack::of_this_binary(), Some(STACK));
+}
+
 #[path = "suites/zoo_cases.rs"]
 mod cases;
+
+#[path = "suites/flow_app_cases.rs"]
+mod flow_app;
+
+#[path = "suites/attacks_codes_cases.rs"]
+mod attacks_codes;
+
+#[path = "suites/attacks_csrf_cases.rs"]
+mod attacks_csrf;
+
+#[path = "suites/attacks_trust_cases.rs"]
+mod attacks_trust;

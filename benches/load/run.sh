@@ -20,6 +20,15 @@
 # Usage: benches/load/run.sh            (about 4 minutes after the release build)
 # Knobs (environment): DURATION=10 WARMUP=2 ROUNDS=2 CONNECTIONS=64 WRK_THREADS=1 IDLE=10000
 #                      BURST_MEMBERS=2000 BURST_CONCURRENCY=64 PORT_BASE=18080
+#   BASELINE_GATEWAY=/path/to/other/mfa-gateway  also drives that binary (an earlier build) in
+#                      the same rounds, pinned like the gateway, and prints this build / baseline
+#                      ratios: a before/after of a change measured in one run.
+#   THROUGHPUT_ONLY=1  skips the idle-connection RSS and the login burst.
+#   CALLGRIND=1        also counts user-space instructions per bound request with valgrind's
+#                      callgrind (deterministic, unlike req/s on a shared machine): the gateway
+#                      (and the baseline) run under callgrind with instrumentation off during a
+#                      warm-up, on for CG_SECS (15) of wrk -c4, then the total is divided by the
+#                      requests served.
 # Rows are driven in ROUNDS interleaved rounds and each row reports its best round (highest
 # req/s, with that round's latencies), so a burst of unrelated load on a shared machine
 # penalises no single row.
@@ -42,6 +51,11 @@ NGINX_PORT=$((PORT_BASE + 2))
 HAPROXY_PORT=$((PORT_BASE + 3))
 GW_PORT=$((PORT_BASE + 4))
 GW2_PORT=$((PORT_BASE + 5))
+BASE_PORT=$((PORT_BASE + 6))
+BASELINE_GATEWAY=${BASELINE_GATEWAY:-}
+CALLGRIND=${CALLGRIND:-}
+CG_SECS=${CG_SECS:-15}
+THROUGHPUT_ONLY=${THROUGHPUT_ONLY:-}
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -155,11 +169,12 @@ write_config "$WORK/gw-not-enforced.yaml" "$GW2_PORT" 2099-01-01 "threads: 1"
 write_config "$WORK/gw-default-threads.yaml" "$GW_PORT" 2025-01-01 "# threads: default (one per core)"
 BOUND_COOKIE=$("$HELPER" mint --config "$WORK/gw-enforced.yaml" --session 3f9c2a7e5b1d4c6f8a0b2c4d6e8f0a1b)
 
-start_gateway() { # CONFIG PORT [pinned]; sets GW_PID
+start_gateway() { # CONFIG PORT [pinned [BINARY]]; sets GW_PID
+  local binary=${4:-$GATEWAY}
   if [ "${3:-}" = pinned ]; then
-    "${PROXY_PIN[@]}" "$GATEWAY" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
+    "${PROXY_PIN[@]}" "$binary" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
   else
-    "$GATEWAY" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
+    "$binary" run --config "$1" >>"$WORK/gateway.log" 2>&1 &
   fi
   GW_PID=$!
   PIDS+=("$GW_PID")
@@ -207,6 +222,13 @@ start_gateway "$WORK/gw-enforced.yaml" "$GW_PORT" pinned
 ENFORCED_PID=$GW_PID
 start_gateway "$WORK/gw-not-enforced.yaml" "$GW2_PORT" pinned
 NOT_ENFORCED_PID=$GW_PID
+BASELINE_PID=
+if [ -n "$BASELINE_GATEWAY" ]; then
+  # Same keys and store as the gateway under test, so the same bound cookie is valid there.
+  write_config "$WORK/gw-baseline.yaml" "$BASE_PORT" 2025-01-01 "threads: 1"
+  start_gateway "$WORK/gw-baseline.yaml" "$BASE_PORT" pinned "$BASELINE_GATEWAY"
+  BASELINE_PID=$GW_PID
+fi
 for port in "$GW_PORT" "$GW2_PORT"; do
   probe=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $BOUND_COOKIE" "http://127.0.0.1:$port/" || true)
   [ "$probe" = 200 ] || log "WARNING: bound-session probe on port $port answered $probe"
@@ -220,9 +242,45 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   drive gateway-pass-through "$GW_PORT"
   drive gateway-bound "$GW_PORT" "$BOUND_COOKIE"
   drive gateway-not-enforced "$GW2_PORT" "$BOUND_COOKIE"
+  if [ -n "$BASELINE_PID" ]; then
+    drive baseline-pass-through "$BASE_PORT"
+    drive baseline-bound "$BASE_PORT" "$BOUND_COOKIE"
+  fi
 done
 stop_pid "$ENFORCED_PID"
 stop_pid "$NOT_ENFORCED_PID"
+[ -n "$BASELINE_PID" ] && stop_pid "$BASELINE_PID"
+# --- instructions per request (callgrind) -----------------------------------------------------
+CG_RESULTS="$WORK/callgrind.tsv"
+: >"$CG_RESULTS"
+callgrind_row() { # LABEL BINARY CONFIG PORT [COOKIE]
+  local label=$1 binary=$2 config=$3 port=$4 cookie=${5:-} args=(-t1 -c4) pid out requests ir
+  [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
+  "${PROXY_PIN[@]}" valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$WORK/cg-$label.out" "$binary" run --config "$config" \
+    >>"$WORK/gateway.log" 2>&1 &
+  pid=$!; PIDS+=("$pid")
+  for _ in $(seq 1 20); do wait_port "$port" 2>/dev/null && break; done
+  "${LOAD_PIN[@]}" wrk "${args[@]}" -d3s "http://127.0.0.1:$port/" >/dev/null
+  callgrind_control -i on "$pid" >/dev/null
+  out=$("${LOAD_PIN[@]}" wrk "${args[@]}" -d"${CG_SECS}s" "http://127.0.0.1:$port/")
+  callgrind_control -d "$pid" >/dev/null
+  stop_pid "$pid"
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  ir=$(cat "$WORK"/cg-"$label".out* | awk '/^(summary|totals):/ { s += $2 } END { print s + 0 }')
+  printf '%s\t%s\t%s\n' "$label" "$requests" "$ir" >>"$CG_RESULTS"
+  log "callgrind $label: $ir instructions over $requests requests"
+}
+if [ -n "$CALLGRIND" ]; then
+  command -v valgrind >/dev/null || { log "CALLGRIND=1 needs valgrind (apt-get install valgrind)"; exit 1; }
+  callgrind_row gateway-bound "$GATEWAY" "$WORK/gw-enforced.yaml" "$GW_PORT" "$BOUND_COOKIE"
+  callgrind_row gateway-pass-through "$GATEWAY" "$WORK/gw-enforced.yaml" "$GW_PORT"
+  if [ -n "$BASELINE_GATEWAY" ]; then
+    callgrind_row baseline-bound "$BASELINE_GATEWAY" "$WORK/gw-baseline.yaml" "$BASE_PORT" "$BOUND_COOKIE"
+    callgrind_row baseline-pass-through "$BASELINE_GATEWAY" "$WORK/gw-baseline.yaml" "$BASE_PORT"
+  fi
+fi
+
 # Best round per row, in the order the rows were first driven.
 awk -F'\t' '!($1 in best) { order[++n] = $1 } !($1 in best) || $2 > best[$1] { best[$1] = $2; line[$1] = $0 }
   END { for (i = 1; i <= n; i++) print line[order[i]] }' "$RESULTS" >"$WORK/best.tsv"
@@ -251,6 +309,7 @@ idle_rss() { # PID PORT: sets IDLE_RESULT="RSS_BEFORE_KB RSS_IDLE_KB CONNECTIONS
   IDLE_RESULT="$before $(rss_kb "$pid") $open"
   stop_pid "$idle_pid"
 }
+if [ -z "$THROUGHPUT_ONLY" ]; then
 log "RSS: $IDLE idle keep-alive connections to nginx (reference) and to the gateway (default threads)"
 idle_rss "$NGINX_PID" "$NGINX_PORT"
 read -r NGINX_RSS_BEFORE NGINX_RSS_IDLE NGINX_IDLE_OPEN <<<"$IDLE_RESULT"
@@ -272,6 +331,10 @@ BURST=$("$HELPER" burst --url "http://127.0.0.1:$GW_PORT" --members "$BURST_MEMB
 stop_pid "$GW_PID"
 VERIFY_RATE=$(sed -n 's/.*verifications_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
 FLOW_RATE=$(sed -n 's/.*complete_logins_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+else
+  stop_pid "$NGINX_PID"
+  stop_pid "$HAPROXY_PID"
+fi
 
 # --- report -----------------------------------------------------------------------------------
 val() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$WORK/best.tsv"; }
@@ -301,7 +364,23 @@ printf '| %-40s | %7s |\n' "bound p99 / HAProxy p99" "$(ratio "$BP99" "$HP99")"
 printf '| %-40s | %7s | >= 0.97\n' "bound req/s / pass-through req/s" "$(ratio "$BR" "$PR")"
 printf '| %-40s | %7s |\n' "pass-through req/s / nginx req/s" "$(ratio "$PR" "$NR")"
 printf '| %-40s | %7s |\n' "not-enforced req/s / bound req/s" "$(ratio "$UR" "$BR")"
+if [ -n "$BASELINE_PID" ]; then
+  BBR=$(val baseline-bound 2); BBP99=$(val baseline-bound 4); BPR=$(val baseline-pass-through 2)
+  printf '| %-40s | %7s | >= 0.97\n' "bound req/s / baseline bound req/s" "$(ratio "$BR" "$BBR")"
+  printf '| %-40s | %7s |\n' "bound p99 / baseline bound p99" "$(ratio "$BP99" "$BBP99")"
+  printf '| %-40s | %7s | >= 0.97\n' "pass-through / baseline pass-through" "$(ratio "$PR" "$BPR")"
+fi
+if [ -s "$CG_RESULTS" ]; then
+  echo
+  printf '| %-24s | %9s | %22s\n' "callgrind row" requests "instructions / request"
+  printf '|%s|\n' "--------------------------|-----------|-----------------------"
+  while IFS=$'\t' read -r label requests ir; do
+    printf '| %-24s | %9s | %22s\n' "$label" "$requests" \
+      "$(awk -v i="$ir" -v r="$requests" 'BEGIN { if (r > 0) printf "%.0f", i / r; else print "n/a" }')"
+  done <"$CG_RESULTS"
+fi
 echo
+[ -n "$THROUGHPUT_ONLY" ] && exit 0
 echo "gateway RSS: $((RSS_BEFORE / 1024)) MB at start, $((RSS_IDLE / 1024)) MB with $IDLE_OPEN idle keep-alive connections (target <= 150 MB for 10000)"
 echo "nginx RSS (reference, master + worker): $((NGINX_RSS_BEFORE / 1024)) MB at start, $((NGINX_RSS_IDLE / 1024)) MB with $NGINX_IDLE_OPEN idle keep-alive connections"
 echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"

@@ -29,6 +29,9 @@ pub enum Refusal {
     FramingConflict,
     /// Bare CR or LF, NUL, obs-fold or whitespace before a colon in the head.
     HeaderSyntax,
+    /// A request line that is not `METHOD SP /origin-form SP HTTP/1.x` (extra spaces, an
+    /// absolute-form or otherwise non-path target), or not exactly one `Host` on HTTP/1.1.
+    RequestLine,
 }
 
 impl Refusal {
@@ -40,6 +43,7 @@ impl Refusal {
             Refusal::TransferEncoding => "transfer_encoding",
             Refusal::FramingConflict => "transfer_encoding_with_content_length",
             Refusal::HeaderSyntax => "header_syntax",
+            Refusal::RequestLine => "request_line",
         }
     }
 }
@@ -111,7 +115,36 @@ pub fn check_raw_head(raw: &[u8]) -> Result<(), Refusal> {
     if bare_cr {
         return Err(Refusal::HeaderSyntax);
     }
+    let line_end = memchr::memchr(b'\r', raw).unwrap_or(raw.len());
+    check_request_line(&raw[..line_end])
+}
+
+/// `METHOD SP target SP HTTP/x.y` with single spaces, and a target that is a path (origin
+/// form) or `*`. pingora's parser tolerates more (a second space becomes part of the target as
+/// `%20/path`; absolute-form `http://host/path`), and servers behind it read those differently
+/// from each other (Tomcat keeps `%20/home` and serves `/home` for some spellings, PHP accepts
+/// an absolute-form target naming another host), so only the one unambiguous form passes.
+fn check_request_line(line: &[u8]) -> Result<(), Refusal> {
+    let mut parts = line.split(|b| *b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Refusal::RequestLine);
+    };
+    let target_ok = target.first() == Some(&b'/') || (target == b"*" && method == b"OPTIONS");
+    if method.is_empty() || !target_ok || !version.starts_with(b"HTTP/") {
+        return Err(Refusal::RequestLine);
+    }
     Ok(())
+}
+
+/// HTTP/1.1 requests carry exactly one `Host` (RFC 9112 §3.2); HTTP/1.0 at most one.
+pub fn check_host(headers: &HeaderMap, version: http::Version) -> Result<(), Refusal> {
+    let count = headers.get_all(http::header::HOST).iter().count();
+    match (count, version) {
+        (1, _) | (0, http::Version::HTTP_10) => Ok(()),
+        _ => Err(Refusal::RequestLine),
+    }
 }
 
 /// A header line starts with a name and has no whitespace before its colon.
@@ -264,6 +297,41 @@ mod tests {
                 bad.escape_ascii()
             );
         }
+        for bad in [
+            &b"POST  /login HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"POST /login  HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"POST http://127.0.0.1/login HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET login HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert_eq!(
+                check_raw_head(bad),
+                Err(Refusal::RequestLine),
+                "{}",
+                bad.escape_ascii()
+            );
+        }
+        assert_eq!(
+            check_raw_head(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn http11_needs_exactly_one_host() {
+        use http::Version;
+        let one = headers(&[("host", "a")]);
+        assert_eq!(check_host(&one, Version::HTTP_11), Ok(()));
+        assert_eq!(check_host(&HeaderMap::new(), Version::HTTP_10), Ok(()));
+        assert_eq!(
+            check_host(&HeaderMap::new(), Version::HTTP_11),
+            Err(Refusal::RequestLine)
+        );
+        let two = headers(&[("host", "a"), ("host", "b")]);
+        assert_eq!(
+            check_host(&two, Version::HTTP_10),
+            Err(Refusal::RequestLine)
+        );
     }
 
     #[test]

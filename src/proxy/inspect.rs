@@ -7,7 +7,7 @@ use pingora::Result;
 
 use super::{local, RequestCtx};
 use crate::http::classify::Route;
-use crate::http::edge::{check_method, check_raw_head, check_request_framing, Refusal};
+use crate::http::edge::{check_host, check_method, check_raw_head, check_request_framing, Refusal};
 use crate::http::forwarded::{plan, CookieAction, Forwarding};
 use crate::mfa::session::{verify_binding, verify_pre_login, SessionCookies};
 use crate::pages::Message;
@@ -33,7 +33,9 @@ pub(super) fn cookie_headers(req: &RequestHeader) -> (Vec<&str>, bool) {
 /// one unambiguous framing; a head with CRLF line ends only. Runs before any routing.
 pub(super) fn refusal(state: &AppState, session: &Session) -> Option<Refusal> {
     let req = session.req_header();
-    if let Err(refusal) = check_method(&req.method, &state.config.edge.methods) {
+    if let Err(refusal) = check_method(&req.method, &state.config.edge.methods)
+        .and_then(|()| check_host(&req.headers, req.version))
+    {
         return Some(refusal);
     }
     // The raw head is a reference-counted view of the bytes pingora already read: no copy.

@@ -235,7 +235,10 @@ impl ProxyHttp for Gateway {
             ErrorSource::Downstream => (0, Message::bad_request()),
             ErrorSource::Internal | ErrorSource::Unset => (500, Message::fail_closed()),
         };
-        if code > 0 {
+        // Once an answer head went out (the upstream's), another answer cannot follow it on
+        // the same connection: closing it is the only clean end.
+        let answered = session.response_written().is_some();
+        if code > 0 && !answered {
             let resp = local::error_response(&self.state, session.req_header(), code, msg);
             if let Err(write_err) = resp.write(session).await {
                 tracing::debug!(error = %write_err, "could not write error page");

@@ -58,6 +58,8 @@ pub struct Browser {
     base: String,
     http: reqwest::Client,
     pub jar: BTreeMap<String, String>,
+    /// The legacy app's login flow when the gateway fronts a zoo app (`None`: the demo site).
+    pub login_profile: Option<&'static super::legacy::Profile>,
 }
 
 impl Browser {
@@ -74,6 +76,7 @@ impl Browser {
             base: base.to_string(),
             http,
             jar: BTreeMap::new(),
+            login_profile: None,
         }
     }
 
@@ -206,7 +209,19 @@ impl Browser {
 
     /// Posts the legacy login form with these credentials.
     pub async fn login(&mut self, username: &str, password: &str) -> Resp {
-        self.post_form("/login", &[("username", username), ("password", password)])
-            .await
+        let Some(p) = self.login_profile else {
+            return self
+                .post_form("/login", &[("username", username), ("password", password)])
+                .await;
+        };
+        // The app's own flow: Tomcat's FORM login needs the session its login page made.
+        if p.needs_pre_login_session {
+            let _ = self.get(p.login_page).await;
+        }
+        self.post_form(
+            p.login_path,
+            &[(p.username_field, username), (p.password_field, password)],
+        )
+        .await
     }
 }

@@ -45,6 +45,15 @@ impl Stack {
         }
     }
 
+    /// The stack a test binary runs its suites against, from its name: `legacy_php…` → PHP,
+    /// `legacy_express…` → Express, `legacy_tomcat…` → Tomcat; `None` for every other binary.
+    pub fn of_this_binary() -> Option<Stack> {
+        let name = env!("CARGO_CRATE_NAME");
+        Stack::ALL
+            .into_iter()
+            .find(|stack| name.starts_with(&format!("legacy_{}", stack.name())))
+    }
+
     /// Short name: `php`, `express` or `tomcat`.
     pub fn name(self) -> &'static str {
         self.profile().name

@@ -164,6 +164,9 @@ pub struct Harness {
     /// This test's schema and key prefix on the servers (with [`Backend::Servers`]); shared
     /// with peers, removed when the last of them is dropped.
     pub stores: Option<Arc<ServerStores>>,
+    /// The real third-party legacy app the gateway fronts instead of the demo site, in the
+    /// binaries named after a stack (`legacy_php`, …; see [`legacy::Stack::of_this_binary`]).
+    pub legacy: Option<legacy::LegacyApp>,
 }
 
 impl Harness {
@@ -182,6 +185,17 @@ impl Harness {
         let stores = match options.backend {
             Backend::Local => None,
             Backend::Servers => Some(Arc::new(ServerStores::create().await?)),
+        };
+        // In a binary named after a legacy stack, the suites run in front of that stack.
+        let mut options = options;
+        let legacy = match legacy::Stack::of_this_binary() {
+            Some(stack) if options.upstream.is_none() => {
+                let app = legacy::LegacyApp::start(stack).await?;
+                options.upstream = Some(app.addr());
+                options.site_yaml = Some(zoo::site_yaml(app.profile(), true));
+                Some(app)
+            }
+            _ => None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -213,6 +227,7 @@ impl Harness {
             options,
             child: None,
             stores,
+            legacy,
         };
         h.write_config();
         h.start_gateway().await;
@@ -425,7 +440,43 @@ upstream:
 
     /// A new browser (empty cookie jar) pointed at the gateway.
     pub fn browser(&self) -> Browser {
-        Browser::new(&self.url())
+        let mut b = Browser::new(&self.url());
+        b.login_profile = self.legacy.as_ref().map(|app| app.profile());
+        b
+    }
+
+    /// Name of the legacy app's session cookie.
+    pub fn session_cookie(&self) -> &'static str {
+        self.legacy
+            .as_ref()
+            .map_or("MLSSESSION", |app| app.profile().session_cookie)
+    }
+
+    /// Whether the legacy app says the browser is signed in, asked through the gateway: the
+    /// demo site's dashboard answers 200 only with a session; a zoo app's `/whoami` names the
+    /// member (a client holding a login that waits for MFA gets the JSON challenge: nobody).
+    pub async fn signed_in(&self, b: &mut Browser) -> bool {
+        match &self.legacy {
+            None => b.get("/").await.status == 200,
+            Some(app) => zoo::Zoo::whoami_at(b, app.profile().whoami_path)
+                .await
+                .is_some(),
+        }
+    }
+
+    /// Where the legacy app sends a member after signing in.
+    pub fn after_login_path(&self) -> &'static str {
+        self.legacy
+            .as_ref()
+            .map_or("/", |app| app.profile().home_path)
+    }
+
+    /// The name of the stack in front of which the suites run (`demo` for the demo site), for
+    /// cases that only make sense on one of them.
+    pub fn stack_name(&self) -> &'static str {
+        self.legacy
+            .as_ref()
+            .map_or("demo", |app| app.profile().name)
     }
 
     /// The demo member `i`.
@@ -435,6 +486,16 @@ upstream:
 
     /// True if the legacy site ever saw an authenticated request for `user`.
     pub fn site_saw_session_of(&self, user: &str) -> bool {
+        if let Some(app) = &self.legacy {
+            // The login POST itself is left out: Tomcat logs the member it signs in there.
+            let login = app.profile().login_path;
+            return app.requests().iter().any(|r| {
+                !(r.method == "POST" && r.path.starts_with(login))
+                    && r.user
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(user))
+            });
+        }
         self.site.seen().iter().any(|r| {
             r.session_user
                 .as_deref()
