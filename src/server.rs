@@ -79,6 +79,13 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
                 .map_err(|e| StartError::Ephemeral(e.to_string()))?,
         ),
     };
+    // Members written by earlier versions move to the canonical form of their login.
+    crate::mfa::username::rekey_members(
+        durable.as_ref(),
+        config.site.login.username_case_insensitive,
+    )
+    .await
+    .map_err(|e| StartError::Durable(e.to_string()))?;
     // Admin (issue 5): time every store call for mfa_gateway_store_seconds.
     let durable = crate::admin::timed::TimedDurable::wrap(durable);
     let ephemeral = crate::admin::timed::TimedEphemeral::wrap(ephemeral);
@@ -117,6 +124,7 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         secure_cookies,
         upstream_client: upstream_client(&config)?,
         logo: load_logo(&config)?,
+        epochs: crate::mfa::revocation::EpochCache::new(config.mfa.revocation_check, 1_000_000),
         config: Arc::new(config),
     });
     // Admin (issue 5): the admin listener runs on this (the store) runtime, apart from the proxy.

@@ -70,6 +70,8 @@ pub struct AppState {
     pub upstream_client: reqwest::Client,
     /// The branding logo served under `/_mfa/static/`: (path, content type, bytes).
     pub logo: Option<(String, &'static str, bytes::Bytes)>,
+    /// Members' current epochs, for ending live sessions after a reset.
+    pub epochs: crate::mfa::revocation::EpochCache,
 }
 
 impl AppState {

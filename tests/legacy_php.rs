@@ -29,3 +29,6 @@ mod attacks_csrf;
 
 #[path = "suites/attacks_trust_cases.rs"]
 mod attacks_trust;
+
+#[path = "suites/revocation_cases.rs"]
+mod revocation;

@@ -43,7 +43,8 @@ macro_rules! durable_suite {
             data_survives_a_restart, ciphertext_is_bound_to_its_login,
             rotation_reseals_with_the_current_key, bulk_reseal_moves_every_secret_to_the_current_key,
             removing_a_key_before_reseal_fails_closed,
-            plaintext_secret_is_not_at_rest, reset_keeps_failures_and_lock);
+            plaintext_secret_is_not_at_rest, reset_keeps_failures_and_lock,
+            logins_are_rekeyed_to_their_canonical_form);
     };
     (@cases $name:ident, $backend:expr; $($case:ident),*) => {
         mod $name {

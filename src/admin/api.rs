@@ -236,6 +236,9 @@ async fn member_action(
     let outcome = users::apply(store, action, &login, &actor, Channel::Api)
         .instrument(span)
         .await;
+    // A reset or "forget devices" ends this instance's live sessions of the member at once
+    // (other instances within `mfa.revocation_check`).
+    admin.state.epochs.forget(&login).await;
     let response = match outcome {
         Ok(outcome) => Json(outcome).into_response(),
         Err(e) => support_error(e),

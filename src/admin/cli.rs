@@ -150,7 +150,21 @@ pub fn keys_reseal(config_path: &Path, by: &str, reason: &str) -> Result<(), Com
 /// `migrate`: brings the durable store's schema up to date (before rolling out a new version).
 pub fn migrate(config_path: &Path) -> Result<(), CommandError> {
     let (config, runtime) = prepare(config_path)?;
-    runtime.block_on(stores::migrate(&config))?;
+    let summary = runtime.block_on(stores::migrate(&config))?;
+    for (from, to) in &summary.rekeyed {
+        println!("re-keyed member {from:?} as {to:?}");
+    }
+    for (from, to) in &summary.conflicts {
+        println!(
+            "NOT re-keyed {from:?}: {to:?} already exists (lookups find {to:?}; check both with `users show`)"
+        );
+    }
+    for login in &summary.invalid {
+        println!(
+            "unreachable member {:?}: the login has control or invisible characters",
+            login.escape_debug().to_string()
+        );
+    }
     println!("ok");
     Ok(())
 }

@@ -33,11 +33,14 @@ pub async fn open_durable(config: &Config) -> Result<Arc<dyn DurableStore>, Open
     })
 }
 
-/// Brings the durable store's schema up to date and closes it (`mfa-gateway migrate`).
-pub async fn migrate(config: &Config) -> Result<(), OpenError> {
-    match &config.storage.durable {
-        DurableChoice::Postgres { url } => Ok(crate::store::postgres::migrate(url).await?),
-        // Opening a SQLite store applies pending migrations in one transaction.
-        DurableChoice::Sqlite { .. } => open_durable(config).await.map(drop),
+/// Brings the durable store's schema up to date, moves members to the canonical form of their
+/// login, and closes it (`mfa-gateway migrate`).
+pub async fn migrate(config: &Config) -> Result<crate::store::RekeySummary, OpenError> {
+    if let DurableChoice::Postgres { url } = &config.storage.durable {
+        crate::store::postgres::migrate(url).await?;
     }
+    // Opening a SQLite store applies pending migrations in one transaction.
+    let store = open_durable(config).await?;
+    let fold_case = config.site.login.username_case_insensitive;
+    Ok(crate::mfa::username::rekey_members(store.as_ref(), fold_case).await?)
 }

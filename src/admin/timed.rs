@@ -113,6 +113,18 @@ impl DurableStore for TimedDurable {
     async fn ping(&self) -> StoreResult<()> {
         timed(StoreKind::Durable, "ping", self.inner.ping()).await
     }
+
+    async fn rekey_logins(
+        &self,
+        canon: crate::store::Canonicalize<'_>,
+    ) -> StoreResult<crate::store::RekeySummary> {
+        timed(
+            StoreKind::Durable,
+            "rekey_logins",
+            self.inner.rekey_logins(canon),
+        )
+        .await
+    }
 }
 
 /// An [`EphemeralStore`] that times each call of the store it wraps.

@@ -13,7 +13,6 @@ use crate::mfa::limits::LOCKED_UNTIL_UNLOCKED;
 use crate::store::{DurableStore, StoreError};
 
 /// Longest login accepted (logins are ids, not prose).
-const MAX_LOGIN_CHARS: usize = 256;
 /// Longest `reason` / `by` accepted.
 const MAX_NOTE_CHARS: usize = 500;
 
@@ -64,29 +63,19 @@ fn note(field: &'static str, value: &str) -> Result<String, SupportError> {
 }
 
 /// The member's login normalised exactly as the gateway does at login
-/// ([`crate::mfa::login::normalize_user`]): lower-cased and trimmed when `case_insensitive`
-/// (`site.login.username_case_insensitive`). Blank, over-long or control-character logins are
-/// refused.
+/// ([`crate::mfa::login::normalize_user`]): its canonical form, so support finds a member by
+/// any spelling (`JDoe`, `ｊdoe`). Blank, over-long or invisible-character logins are refused.
 pub fn normalize_login(case_insensitive: bool, raw: &str) -> Result<String, SupportError> {
-    let login = if case_insensitive {
-        raw.trim().to_lowercase()
-    } else {
-        raw.to_string()
-    };
-    let invalid = |problem| SupportError::Invalid {
+    crate::mfa::username::canonical(raw, case_insensitive).map_err(|why| SupportError::Invalid {
         field: "login",
-        problem,
-    };
-    if login.trim().is_empty() {
-        return Err(invalid("is required"));
-    }
-    if login.chars().count() > MAX_LOGIN_CHARS {
-        return Err(invalid("is longer than 256 characters"));
-    }
-    if login.chars().any(char::is_control) {
-        return Err(invalid("must not contain control characters"));
-    }
-    Ok(login)
+        problem: match why {
+            crate::mfa::username::UsernameError::Empty => "is required",
+            crate::mfa::username::UsernameError::TooLong => "is longer than 256 characters",
+            crate::mfa::username::UsernameError::Forbidden(_) => {
+                "must not contain control or invisible characters"
+            }
+        },
+    })
 }
 
 /// A member-changing support action.

@@ -185,6 +185,10 @@ pub struct MfaPolicy {
     pub trust_periods: Vec<Duration>,
     /// The pre-selected one; always one of `trust_periods`.
     pub default_trust_period: Duration,
+    /// Longest a live session keeps working after a support reset or "forget devices" on
+    /// another process (each gateway caches members' epochs this long; Redis pub/sub, when
+    /// configured, ends it sooner).
+    pub revocation_check: Duration,
 }
 
 /// Server-side attempt limits.

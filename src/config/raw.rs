@@ -162,6 +162,7 @@ pub struct RawMfa {
     pub attempts: RawAttempts,
     pub trust_periods: Option<Vec<String>>,
     pub default_trust_period: Option<String>,
+    pub revocation_check: Option<String>,
 }
 
 /// `mfa.attempts:`

@@ -10,6 +10,7 @@ use crate::mfa::claims::TrustClaims;
 use crate::mfa::pending::{self, HeldBody, PendingLogin};
 use crate::mfa::redirect::safe_target;
 use crate::mfa::session::{binding_set_cookie, SessionCookies};
+use crate::mfa::username::{canonical, UsernameError};
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -60,8 +61,14 @@ pub async fn decide(
     upstream: &SuccessfulLogin<'_>,
     ctx: LoginContext<'_>,
 ) -> LoginDecision {
+    let user = user.and_then(|u| {
+        normalize_user(state, &u).map_err(|why| {
+            warn!(event = "login_username_refused", reason = %why);
+            ExtractError::Malformed
+        })
+    });
     let user = match user {
-        Ok(u) => normalize_user(state, &u),
+        Ok(u) => u,
         Err(why) => {
             // The legacy app accepted a password for someone we cannot name: never release it.
             warn!(event = "login_unreadable", reason = ?why);
@@ -91,13 +98,10 @@ pub async fn decide(
     }
 }
 
-/// Applies the configured username normalisation.
-pub fn normalize_user(state: &AppState, raw: &str) -> String {
-    if state.config.site.login.username_case_insensitive {
-        raw.trim().to_lowercase()
-    } else {
-        raw.to_string()
-    }
+/// The member key of a typed login: its canonical form ([`crate::mfa::username`]), case
+/// folded unless `site.login.username_case_insensitive` is false.
+pub fn normalize_user(state: &AppState, raw: &str) -> Result<String, UsernameError> {
+    canonical(raw, state.config.site.login.username_case_insensitive)
 }
 
 async fn decide_for(

@@ -160,3 +160,27 @@ pub(super) fn apply_forwarding(
     )?;
     Ok(())
 }
+
+/// A bound session whose member was reset or had their devices forgotten since the binding
+/// was issued is no longer bound: its session is stripped (the app asks for the password
+/// again) and the stale binding cookie is cleared. A store error fails closed the same way.
+pub(super) async fn end_revoked_session(state: &AppState, ctx: &mut RequestCtx) {
+    let Some(bound) = ctx.bound.as_ref() else {
+        return;
+    };
+    let current = state
+        .epochs
+        .is_current(state.durable.as_ref(), &bound.user, bound.epoch)
+        .await;
+    if current.as_ref().is_ok_and(|current| *current) {
+        return;
+    }
+    match current {
+        Err(e) => tracing::error!(event = "store_error", error = %e, during = "revocation check"),
+        Ok(_) => tracing::info!(event = "bound_session_revoked", user = %bound.user),
+    }
+    ctx.bound = None;
+    ctx.strip_session = true;
+    ctx.rewrite_cookies = true;
+    ctx.clear_binding = true;
+}

@@ -80,6 +80,8 @@ pub struct RequestCtx {
     login_body_complete: bool,
     /// The upstream response was replaced; its body must not reach the client.
     replaced: bool,
+    /// The binding was revoked (member reset): clear the binding cookie in the answer.
+    clear_binding: bool,
 }
 
 #[async_trait]
@@ -115,6 +117,7 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         inspect::inspect_request(state, session.req_header(), route, ctx);
+        inspect::end_revoked_session(state, ctx).await;
         request_outcome(match (&ctx.bound, ctx.strip_session) {
             (Some(_), _) => RequestOutcome::Bound,
             (None, true) => RequestOutcome::Stripped,
@@ -201,6 +204,12 @@ impl ProxyHttp for Gateway {
                 answer::guard_session_cookies(state, session, upstream_response, ctx, route)?
             }
             None => {}
+        }
+        if ctx.clear_binding && !ctx.replaced {
+            upstream_response.append_header(
+                "set-cookie",
+                crate::mfa::session::clear_cookie(state, &state.cookie_names.binding),
+            )?;
         }
         if let Some(hsts) = &state.config.edge.hsts {
             upstream_response.insert_header("strict-transport-security", hsts.as_str())?;

@@ -1,10 +1,12 @@
 //! Normal forms for roster values, shared by every source so a member looks the same whether
 //! they come from a CSV export or the RESO API.
 
-/// The key a login id is compared by: trimmed and lower-cased, because the gateway lower-cases
-/// usernames and rosters spell login ids however the MLS exported them.
+/// The key a login id is compared by: its canonical, case-folded form
+/// ([`crate::mfa::username::canonical`]), because rosters spell login ids however the MLS
+/// exported them. An id with no canonical form (control or invisible characters) gets an
+/// empty key, which no member's login ever has, so it matches nobody.
 pub fn login_key(login_id: &str) -> String {
-    login_id.trim().to_lowercase()
+    crate::mfa::username::canonical(login_id, true).unwrap_or_default()
 }
 
 /// A trimmed value, or `None` when it is missing or blank (an empty roster cell means "not on

@@ -159,6 +159,30 @@ pub trait DurableStore: Send + Sync + 'static {
                 .into(),
         ))
     }
+
+    /// Moves every member whose stored login is not `canon(login)` to that key (schema change
+    /// of the member key: earlier versions only lower-cased and trimmed). A move that would
+    /// overwrite an existing row is refused and reported. Idempotent.
+    async fn rekey_logins(&self, canon: Canonicalize<'_>) -> StoreResult<RekeySummary>;
+}
+
+/// Maps a stored login to its canonical form; `None` when it has none (invisible characters).
+pub type Canonicalize<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+/// What [`DurableStore::rekey_logins`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RekeySummary {
+    /// Member rows looked at.
+    pub examined: u64,
+    /// Rows moved, `(old login, canonical login)`.
+    pub rekeyed: Vec<(String, String)>,
+    /// Rows left alone because the canonical login already has a row (that row is the one
+    /// every lookup finds; the old one is unreachable), `(old login, canonical login)`.
+    pub conflicts: Vec<(String, String)>,
+    /// Rows whose login has no canonical form (unreachable: such logins are refused).
+    pub invalid: Vec<String>,
+    /// Rows whose TOTP secret no listed key opens; left untouched.
+    pub unreadable: Vec<String>,
 }
 
 /// What [`DurableStore::reseal_secrets`] did.

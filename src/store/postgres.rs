@@ -10,6 +10,7 @@
 //! `migrate` command run before a rollout).
 
 mod connect;
+mod rekey;
 mod reseal;
 mod schema;
 
@@ -344,6 +345,13 @@ impl DurableStore for PgStore {
 
     async fn reseal_secrets(&self) -> StoreResult<ResealSummary> {
         reseal::reseal_all(&self.pool, &self.cipher).await
+    }
+
+    async fn rekey_logins(
+        &self,
+        canon: crate::store::Canonicalize<'_>,
+    ) -> StoreResult<crate::store::RekeySummary> {
+        rekey::rekey_all(&self.pool, &self.cipher, canon).await
     }
 }
 

@@ -5,6 +5,7 @@
 //! file. TOTP secrets are stored sealed by [`SecretCipher`]; a secret sealed under an older key
 //! is re-sealed with the current key the next time it is read (key rotation without a batch job).
 
+mod rekey;
 mod reseal;
 mod schema;
 
@@ -357,6 +358,13 @@ impl DurableStore for SqliteStore {
 
     async fn reseal_secrets(&self) -> StoreResult<ResealSummary> {
         reseal::reseal_all(&self.pool, &self.cipher).await
+    }
+
+    async fn rekey_logins(
+        &self,
+        canon: crate::store::Canonicalize<'_>,
+    ) -> StoreResult<crate::store::RekeySummary> {
+        rekey::rekey_all(&self.pool, &self.cipher, canon).await
     }
 }
 

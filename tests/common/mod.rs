@@ -72,6 +72,8 @@ pub struct GatewayOptions {
     pub site_yaml: Option<String>,
     /// An `edge:` section (ending in a newline); `None` = the defaults.
     pub edge_yaml: Option<String>,
+    /// `mfa.revocation_check` (how stale a member's cached epoch may be).
+    pub revocation_check: String,
 }
 
 /// The `site:` section for the demo legacy site.
@@ -120,6 +122,7 @@ impl Default for GatewayOptions {
             redis_via: None,
             site_yaml: None,
             edge_yaml: None,
+            revocation_check: "5s".into(),
         }
     }
 }
@@ -297,6 +300,7 @@ upstream:
     per_user_lockout: {lockout}
   trust_periods: {periods}
   default_trust_period: {default_period}
+  revocation_check: {revocation_check}
 {cookies}{storage}keys:
   cookie:
 {cookie_keys}  secret:
@@ -341,6 +345,7 @@ upstream:
             periods = list(&o.trust_periods),
             default_period = o.default_trust_period,
             code_ttl = o.code_ttl,
+            revocation_check = o.revocation_check,
             cookie_keys = key_list(&o.cookie_key_ids, "cookie", self.dir.path()),
             secret_keys = key_list(&o.secret_key_ids, "secret", self.dir.path()),
         );

@@ -360,3 +360,55 @@ pub async fn reset_keeps_failures_and_lock(b: &dyn DurableBackend) {
         "steps used before the reset stay used"
     );
 }
+
+/// Members keyed by an earlier, weaker normalisation (`ｊdoe` was only lower-cased) move to
+/// the canonical key with their enrolment, epoch and counters; the TOTP secret is re-sealed
+/// for the new key; a move onto an existing member is refused; running again changes nothing.
+pub async fn logins_are_rekeyed_to_their_canonical_form(b: &dyn DurableBackend) {
+    let store = b.open(&[key("k1", 1)]).await;
+    store
+        .save_enrollment("ｊdoe", &app_enrollment(SECRET), Some(7))
+        .await
+        .unwrap();
+    store.bump_epoch("ｊdoe").await.unwrap();
+    store.record_failure("ｊdoe").await.unwrap();
+    // Both spellings enrolled: the canonical row wins and the other is reported.
+    store
+        .save_enrollment("asmith", &app_enrollment(b"asmiths-own-secret!!"), None)
+        .await
+        .unwrap();
+    store
+        .save_enrollment("ａsmith", &app_enrollment(b"a-thiefs-own-secret!"), None)
+        .await
+        .unwrap();
+    let canon = |login: &str| mfa_gateway::mfa::username::canonical(login, true).ok();
+    let summary = store.rekey_logins(&canon).await.unwrap();
+    assert_eq!(
+        summary.rekeyed,
+        vec![("ｊdoe".to_string(), "jdoe".to_string())]
+    );
+    assert_eq!(
+        summary.conflicts,
+        vec![("ａsmith".to_string(), "asmith".to_string())]
+    );
+    assert!(store.member("ｊdoe").await.unwrap().is_none());
+    let moved = store.member("jdoe").await.unwrap().expect("moved");
+    assert_eq!(moved.epoch, 1);
+    assert_eq!(moved.consecutive_failures, 1);
+    assert_eq!(
+        moved.enrollment,
+        Some(app_enrollment(SECRET)),
+        "secret opens under the new key"
+    );
+    assert!(
+        !store.advance_totp_step("jdoe", 7).await.unwrap(),
+        "last step kept"
+    );
+    let asmith = store.member("asmith").await.unwrap().expect("kept");
+    assert_eq!(
+        asmith.enrollment,
+        Some(app_enrollment(b"asmiths-own-secret!!"))
+    );
+    let again = store.rekey_logins(&canon).await.unwrap();
+    assert!(again.rekeyed.is_empty());
+}

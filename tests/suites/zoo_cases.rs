@@ -430,3 +430,42 @@ async fn force_browsing_while_held_is_anonymous() {
     }
     zoo.assert_app_saw_nobody_signed_in("force browsing");
 }
+
+/// Issue 13, class 1: a username spelling the app folds (`ｊdoe` full-width, `ʲdoe` modifier
+/// letter) with jdoe's password must meet jdoe's challenge, never a fresh set-up that would let
+/// a password thief enrol their own authenticator for jdoe.
+#[tokio::test]
+async fn regression_username_spellings_the_app_folds_meet_the_members_challenge() {
+    let Some(zoo) = Zoo::start(STACK).await else {
+        return;
+    };
+    let mut member = zoo.browser();
+    let _ = zoo.login(&mut member, USER, &password(), None).await;
+    let _ = enroll_held(&mut member, THIRTY_DAYS).await;
+    zoo.app.clear_log();
+    for spelling in ["ｊdoe", "ʲdoe", "JDOE", " jdoe", "ＪＤＯＥ"] {
+        let mut thief = zoo.browser();
+        let resp = zoo.login(&mut thief, spelling, &password(), None).await;
+        if resp.location.as_deref() == Some("/_mfa/") {
+            let page = thief.get("/_mfa/").await;
+            assert!(
+                page.otpauth_uri().is_none() && !page.body.contains("/_mfa/enroll"),
+                "{spelling:?} was offered set-up instead of jdoe's challenge: {}",
+                page.body
+            );
+        }
+        assert_eq!(zoo.whoami(&mut thief).await, None, "{spelling:?}");
+    }
+    zoo.assert_app_saw_nobody_signed_in("username spellings");
+    // Support finds the member by any spelling.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-gateway"))
+        .args(["users", "show", "ＪＤｏｅ", "--config"])
+        .arg(zoo.gw.config_path())
+        .output()
+        .expect("users show");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("jdoe") && text.contains("app"),
+        "{text}"
+    );
+}

@@ -57,6 +57,13 @@ pub(super) fn mfa(context: &mut Context, raw: &RawMfa) -> MfaPolicy {
             ),
         );
     }
+    let revocation_check = checks::duration_between(
+        report,
+        "mfa.revocation_check",
+        raw.revocation_check.as_ref(),
+        Duration::from_secs(5),
+        (Duration::from_millis(100), 10 * MINUTE),
+    );
     let totp_skew_steps = raw.totp_skew_steps.unwrap_or(1);
     if totp_skew_steps > 2 {
         report.error("mfa.totp_skew_steps", format!("{totp_skew_steps} is out of range: use 0 to 2 (each step widens the window for guessing)"));
@@ -76,6 +83,7 @@ pub(super) fn mfa(context: &mut Context, raw: &RawMfa) -> MfaPolicy {
         attempts,
         trust_periods,
         default_trust_period,
+        revocation_check,
     }
 }
 
