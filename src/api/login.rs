@@ -10,13 +10,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::ApiError;
+use super::{challenge, ApiError};
 use crate::config::ApiLoginConfig;
 use crate::http::forwarded::{self, CookieAction, Forwarding};
 use crate::http::login_form::ExtractError;
 use crate::http::login_success::sets_session;
 use crate::http::response::GatewayResponse;
-use crate::mfa::login::{decide, LoginContext, LoginDecision, SuccessfulLogin};
+use crate::mfa::login::{decide, LoginContext, LoginDecision, Refusal, SuccessfulLogin};
 use crate::mfa::pending::HeldBody;
 use crate::mfa::session::SessionCookies;
 use crate::state::AppState;
@@ -230,10 +230,11 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
             .token_pointer
             .as_deref()
             .is_some_and(|pointer| has_token(&body, pointer));
-    if !is_success(cfg, session_names, status, &set_cookies, &body) {
-        if !issues_session {
-            return relayed;
-        }
+    let success = is_success(cfg, session_names, status, &set_cookies, &body);
+    if !success && !issues_session {
+        return relayed;
+    }
+    if !success && state.config.site.identity.is_none() {
         // Failed by the rule, yet a session was handed out: never relay it, never hold it
         // (the app may have refused the password). See `proxy::answer::on_login_response`.
         tracing::warn!(
@@ -264,18 +265,53 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         own_hosts: &own_hosts,
         api: true,
         held_body,
+        host: login.host,
     };
     let upstream = SuccessfulLogin {
         set_cookies: set_cookies.clone(),
         location: None,
     };
-    match decide(state, user, &upstream, ctx).await {
+    let decision = decide(state, user, &upstream, ctx).await;
+    json_answer(state, decision, relayed).await
+}
+
+/// The JSON client's answer for a login decision: the relayed answer (plus the binding), the
+/// `401 mfa_required` challenge for a held login, or a JSON error.
+async fn json_answer(
+    state: &AppState,
+    decision: LoginDecision,
+    relayed: GatewayResponse,
+) -> GatewayResponse {
+    match decision {
         LoginDecision::Pass {
             add_set_cookies, ..
         } => add_set_cookies
             .into_iter()
             .fold(relayed, GatewayResponse::with_cookie),
-        LoginDecision::Replace(replacement) => replacement,
+        LoginDecision::Hold {
+            id,
+            login,
+            pending_cookie,
+        } => match challenge::body(state, &id, &login).await {
+            Ok(body) => GatewayResponse::json(401, &body)
+                .with_header("WWW-Authenticate", challenge::www_authenticate(state, &id))
+                .with_cookie(pending_cookie),
+            Err(e) => e.response(),
+        },
+        // The app says nobody signed in, yet its answer handed something out: refuse.
+        LoginDecision::NotSignedIn => ApiError::new(
+            401,
+            "login_unconfirmed",
+            "The sign-in could not be confirmed; sign in again.",
+        )
+        .response(),
+        LoginDecision::Refuse(Refusal::Unreadable) => ApiError::new(
+            400,
+            "login_unreadable",
+            "The sign-in request could not be read; sign in again.",
+        )
+        .response(),
+        LoginDecision::Refuse(Refusal::Unavailable) => ApiError::unavailable().response(),
     }
 }
 

@@ -104,6 +104,33 @@ pub struct SiteConfig {
     pub default_after_login: String,
     /// The mobile app's JSON login endpoint, if it has one.
     pub api_login: Option<ApiLoginConfig>,
+    /// How to ask the legacy app who a session belongs to (`None`: the typed username).
+    pub identity: Option<IdentityProbe>,
+}
+
+/// `site.identity`: a request sent upstream with a session's cookies, and where the answer
+/// names the signed-in member.
+#[derive(Debug, Clone)]
+pub struct IdentityProbe {
+    /// Path (and query) of the request, e.g. `/whoami`.
+    pub path: String,
+    pub method: http::Method,
+    pub source: IdentitySource,
+    /// The whole probe, connection included, must answer within this.
+    pub timeout: Duration,
+    /// Largest answer body read.
+    pub max_body_bytes: usize,
+}
+
+/// Where the probe's answer names the member.
+#[derive(Debug, Clone)]
+pub enum IdentitySource {
+    /// RFC 6901 pointer into a JSON body; a missing value, `null` or `""` means nobody.
+    JsonPointer(String),
+    /// A regular expression with one capture group over the body; no match means nobody.
+    Regex(regex::Regex),
+    /// A response header; absent means nobody.
+    Header(http::HeaderName),
 }
 
 /// A JSON login endpoint (`POST` with a JSON body), answered to the app in JSON.
@@ -189,6 +216,19 @@ pub struct MfaPolicy {
     /// another process (each gateway caches members' epochs this long; Redis pub/sub, when
     /// configured, ends it sooner).
     pub revocation_check: Duration,
+    /// Who may set up MFA and what they prove first.
+    pub enrollment: EnrollmentPolicy,
+}
+
+/// `mfa.enrollment`: first set-up with only the password is the weak point of MFA (anyone who
+/// has the password could enrol their own authenticator), so with a roster the member first
+/// proves the email or mobile on file, and logins missing from the roster get no set-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrollmentPolicy {
+    /// First set-up of any method starts with a code sent to the roster email / mobile.
+    pub verify_contact: bool,
+    /// Logins the roster does not list may still set up (only meaningful with a roster).
+    pub allow_unlisted: bool,
 }
 
 /// Server-side attempt limits.

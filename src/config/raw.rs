@@ -97,6 +97,20 @@ pub struct RawSite {
     pub api_paths: Vec<String>,
     pub default_after_login: Option<String>,
     pub api_login: Option<RawApiLogin>,
+    pub identity: Option<RawIdentity>,
+}
+
+/// `site.identity:` how to ask the legacy app who a session belongs to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentity {
+    pub path: String,
+    pub method: Option<String>,
+    pub json_pointer: Option<String>,
+    pub regex: Option<String>,
+    pub header: Option<String>,
+    pub timeout: Option<String>,
+    pub max_body_bytes: Option<usize>,
 }
 
 /// `site.api_login:` the mobile app's JSON login endpoint.
@@ -163,6 +177,16 @@ pub struct RawMfa {
     pub trust_periods: Option<Vec<String>>,
     pub default_trust_period: Option<String>,
     pub revocation_check: Option<String>,
+    #[serde(default)]
+    pub enrollment: RawEnrollment,
+}
+
+/// `mfa.enrollment:` who may set up MFA, and what they prove first.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnrollment {
+    pub verify_contact: Option<bool>,
+    pub allow_unlisted: Option<bool>,
 }
 
 /// `mfa.attempts:`

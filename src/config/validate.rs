@@ -11,6 +11,7 @@ mod audit;
 mod checks;
 mod delivery;
 mod edge;
+mod identity;
 mod network;
 mod policy;
 mod services;
@@ -281,6 +282,7 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
     };
     let branding = services::branding(context, &raw.branding);
     let roster = services::roster(context, raw.roster.as_ref());
+    let mfa = policy::enrollment(context, mfa, &raw.mfa.enrollment, &roster);
     let email = raw
         .email
         .as_ref()

@@ -1,12 +1,14 @@
-//! The decision taken when the upstream answers a login post with success (DESIGN.md step 2).
+//! The decision taken when the upstream answers a login post with a session (DESIGN.md step 2).
+//!
+//! The decision is data ([`LoginDecision`]): the proxy turns it into a `303` to the MFA pages,
+//! the JSON-login relay into a `401 mfa_required` challenge; nothing here builds an answer.
 
 use tracing::{info, warn};
 
-use crate::api::{challenge, ApiError};
 use crate::http::cookies::{format_set_cookie, CookieAttrs};
 use crate::http::login_form::ExtractError;
-use crate::http::response::GatewayResponse;
 use crate::mfa::claims::TrustClaims;
+use crate::mfa::identity::{self, ProbeError};
 use crate::mfa::pending::{self, HeldBody, PendingLogin};
 use crate::mfa::redirect::safe_target;
 use crate::mfa::session::{binding_set_cookie, SessionCookies};
@@ -27,7 +29,16 @@ pub struct SuccessfulLogin<'a> {
     pub location: Option<&'a str>,
 }
 
-/// What to do with the upstream's successful login answer.
+/// Why a login answer is neither passed nor held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The gateway cannot tell who signed in (unreadable form, invisible characters).
+    Unreadable,
+    /// A store or the identity probe failed: nobody passes (fail closed).
+    Unavailable,
+}
+
+/// What to do with the upstream's login answer.
 #[derive(Debug)]
 pub enum LoginDecision {
     /// Forward the answer, adding these `Set-Cookie`s (the session binding).
@@ -35,11 +46,20 @@ pub enum LoginDecision {
         add_set_cookies: Vec<String>,
         user: String,
     },
-    /// Replace the answer entirely: the upstream's cookies are held or dropped.
-    Replace(GatewayResponse),
+    /// The login is held for MFA under `id`; the client gets `pending_cookie`.
+    Hold {
+        id: String,
+        login: Box<PendingLogin>,
+        pending_cookie: String,
+    },
+    /// The identity probe says the answer signed nobody in: forward it without its session
+    /// cookies, hold nothing.
+    NotSignedIn,
+    /// Replace the answer with an explanation; the upstream's session never leaves.
+    Refuse(Refusal),
 }
 
-/// The circumstances of one successful login.
+/// The circumstances of one login answer.
 #[derive(Debug, Clone)]
 pub struct LoginContext<'a> {
     /// Session cookies the browser / app sent with the login.
@@ -48,52 +68,94 @@ pub struct LoginContext<'a> {
     pub trust: Option<&'a str>,
     /// Hosts that count as same-origin for the redirect target.
     pub own_hosts: &'a [&'a str],
-    /// An API client: answers are JSON (`401 mfa_required`), never pages or redirects.
+    /// An API client: the held login answers in JSON.
     pub api: bool,
     /// The upstream's answer body to hold for an API client (its token).
     pub held_body: Option<HeldBody>,
+    /// The `Host` the client used (sent with the identity probe).
+    pub host: &'a str,
 }
 
-/// Decides between passing a login through and holding it for MFA.
+/// Decides between passing a login through, holding it for MFA, and refusing it. `typed` is
+/// the username from the login request; with `site.identity` configured the app's own answer
+/// about who the new session belongs to decides instead.
 pub async fn decide(
     state: &AppState,
-    user: Result<String, ExtractError>,
+    typed: Result<String, ExtractError>,
     upstream: &SuccessfulLogin<'_>,
     ctx: LoginContext<'_>,
 ) -> LoginDecision {
-    let user = user.and_then(|u| {
+    let now = state.now();
+    let after = ctx
+        .browser
+        .after_response(
+            &upstream.set_cookies,
+            &state.config.site.session_cookies,
+            now,
+        )
+        .unwrap_or_else(|| ctx.browser.clone());
+    let who = match who_signed_in(state, typed, &after, ctx.host).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            info!(
+                event = "login_not_signed_in",
+                reason = "identity probe: anonymous session"
+            );
+            return LoginDecision::NotSignedIn;
+        }
+        Err(refusal) => return LoginDecision::Refuse(refusal),
+    };
+    match decide_for(state, &who, upstream, &after, ctx).await {
+        Ok(decision) => decision,
+        Err(e) => {
+            warn!(event = "login_fail_closed", user = %who, error = %e);
+            LoginDecision::Refuse(Refusal::Unavailable)
+        }
+    }
+}
+
+/// The member key of the login: the probed identity when `site.identity` is configured (the
+/// app's own view; `None` = nobody signed in), else the canonical typed username.
+async fn who_signed_in(
+    state: &AppState,
+    typed: Result<String, ExtractError>,
+    after: &SessionCookies,
+    host: &str,
+) -> Result<Option<String>, Refusal> {
+    let typed = typed.and_then(|u| {
         normalize_user(state, &u).map_err(|why| {
             warn!(event = "login_username_refused", reason = %why);
             ExtractError::Malformed
         })
     });
-    let user = match user {
-        Ok(u) => u,
-        Err(why) => {
-            // The legacy app accepted a password for someone we cannot name: never release it.
-            warn!(event = "login_unreadable", reason = ?why);
-            return LoginDecision::Replace(if ctx.api {
-                ApiError::new(
-                    400,
-                    "login_unreadable",
-                    "The sign-in request could not be read; sign in again.",
-                )
-                .response()
-            } else {
-                GatewayResponse::see_other(UNREADABLE_PATH)
-            });
-        }
+    let Some(probe) = state.config.site.identity.as_ref() else {
+        return match typed {
+            Ok(user) => Ok(Some(user)),
+            Err(why) => {
+                // The legacy app accepted a password for someone we cannot name.
+                warn!(event = "login_unreadable", reason = ?why);
+                Err(Refusal::Unreadable)
+            }
+        };
     };
-    let api = ctx.api;
-    match decide_for(state, &user, upstream, ctx).await {
-        Ok(decision) => decision,
-        Err(e) => {
-            warn!(event = "login_fail_closed", user = %user, error = %e);
-            LoginDecision::Replace(if api {
-                ApiError::unavailable().response()
-            } else {
-                GatewayResponse::see_other(UNAVAILABLE_PATH)
-            })
+    match identity::probe(state, probe, after, host).await {
+        Ok(None) => Ok(None),
+        Ok(Some(raw)) => match normalize_user(state, &raw) {
+            Ok(user) => {
+                let typed = typed.ok();
+                if typed.as_deref() != Some(user.as_str()) {
+                    info!(event = "login_identity_probed", user = %user, typed = ?typed);
+                }
+                Ok(Some(user))
+            }
+            Err(why) => {
+                warn!(event = "identity_probe_failed", reason = %why);
+                Err(Refusal::Unavailable)
+            }
+        },
+        Err(ProbeError::Unavailable(why)) | Err(ProbeError::Unreadable(why)) => {
+            warn!(event = "identity_probe_failed", reason = %why);
+            Err(Refusal::Unavailable)
         }
     }
 }
@@ -108,24 +170,17 @@ async fn decide_for(
     state: &AppState,
     user: &str,
     upstream: &SuccessfulLogin<'_>,
+    after: &SessionCookies,
     ctx: LoginContext<'_>,
 ) -> Result<LoginDecision, StoreError> {
-    let (browser, trust, own_hosts) = (ctx.browser, ctx.trust, ctx.own_hosts);
     let now = state.now();
     let member = state.durable.member(user).await?;
     let epoch = member.as_ref().map(|m| m.epoch).unwrap_or(0);
-    let after = browser
-        .after_response(
-            &upstream.set_cookies,
-            &state.config.site.session_cookies,
-            now,
-        )
-        .unwrap_or_else(|| browser.clone());
 
     if now < state.config.mfa.enforce_from.timestamp() {
         info!(event = "login_passed_before_enforcement", user = %user);
         let expires = now + state.config.mfa.default_trust_period.as_secs() as i64;
-        let bind = binding_set_cookie(state, &after, user, epoch, expires, now);
+        let bind = binding_set_cookie(state, after, user, epoch, expires, now);
         return Ok(LoginDecision::Pass {
             add_set_cookies: vec![bind],
             user: user.to_string(),
@@ -134,10 +189,13 @@ async fn decide_for(
 
     let enrolled = member.as_ref().is_some_and(|m| m.enrollment.is_some());
     if enrolled {
-        if let Some(claims) = trust.and_then(|t| TrustClaims::open(&state.keys, t, now)) {
+        if let Some(claims) = ctx
+            .trust
+            .and_then(|t| TrustClaims::open(&state.keys, t, now))
+        {
             if claims.user == user && claims.epoch == epoch {
                 info!(event = "trust_cookie_used", user = %user);
-                let bind = binding_set_cookie(state, &after, user, epoch, claims.expires, now);
+                let bind = binding_set_cookie(state, after, user, epoch, claims.expires, now);
                 return Ok(LoginDecision::Pass {
                     add_set_cookies: vec![bind],
                     user: user.to_string(),
@@ -148,7 +206,7 @@ async fn decide_for(
 
     let target = upstream
         .location
-        .and_then(|l| safe_target(l, own_hosts))
+        .and_then(|l| safe_target(l, ctx.own_hosts))
         .unwrap_or_else(|| state.config.site.default_after_login.clone());
     let held = PendingLogin {
         user: user.to_string(),
@@ -160,6 +218,7 @@ async fn decide_for(
         api: ctx.api,
         method: None,
         held_body: ctx.held_body,
+        contact_proof: None,
     };
     let id = pending::new_id()?;
     pending::save(
@@ -174,18 +233,9 @@ async fn decide_for(
         secure: state.secure_cookies,
         max_age: Some(state.config.mfa.pending_ttl.as_secs()),
     };
-    let pending_cookie = format_set_cookie(&state.cookie_names.pending, &id, attrs);
-    if ctx.api {
-        let body = match challenge::body(state, &id, &held).await {
-            Ok(body) => body,
-            Err(e) => return Ok(LoginDecision::Replace(e.response())),
-        };
-        let resp = GatewayResponse::json(401, &body)
-            .with_header("WWW-Authenticate", challenge::www_authenticate(state, &id))
-            .with_cookie(pending_cookie);
-        return Ok(LoginDecision::Replace(resp));
-    }
-    Ok(LoginDecision::Replace(
-        GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie),
-    ))
+    Ok(LoginDecision::Hold {
+        pending_cookie: format_set_cookie(&state.cookie_names.pending, &id, attrs),
+        id,
+        login: Box::new(held),
+    })
 }

@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod codes;
 pub mod contact;
+pub mod identity;
 pub mod limits;
 pub mod login;
 pub mod pending;

@@ -12,7 +12,11 @@ use crate::http::classify::Route;
 use crate::http::edge::check_response;
 use crate::http::login_form::ExtractError;
 use crate::http::login_success::{is_login_success, sets_session, LoginResponse};
-use crate::mfa::login::{decide, LoginContext, LoginDecision, SuccessfulLogin};
+use crate::http::response::GatewayResponse;
+use crate::mfa::login::{
+    decide, LoginContext, LoginDecision, Refusal, SuccessfulLogin, UNAVAILABLE_PATH,
+    UNREADABLE_PATH,
+};
 use crate::mfa::session::{binding_set_cookie, clear_cookie, pre_login_set_cookie};
 use crate::state::AppState;
 
@@ -64,20 +68,23 @@ pub(super) async fn on_login_response(
         location: location.as_deref(),
         set_cookies: &cookie_refs,
     };
-    if !is_login_success(&state.config.site.login.success, names, &view) {
-        if sets {
-            // The rule says the login failed, yet the app set a session: either a successful
-            // login answered oddly (`next=` back to the login page) or an app that starts an
-            // anonymous session on every answer (PHP's `session_start()`). Releasing it would
-            // be a bypass; holding it for MFA would offer set-up to someone whose password the
-            // app may have refused. So the session never leaves, and nothing is held.
-            remove_session_cookies(resp, &cookie_refs, names, now)?;
-            tracing::warn!(
-                event = "login_answer_refused",
-                reason = "session set by an answer the success rule calls failed",
-                status = resp.status.as_u16(),
-            );
-        }
+    let success = is_login_success(&state.config.site.login.success, names, &view);
+    if !success && !sets {
+        // A failed attempt that set no session: the member sees the app's own answer.
+        return Ok(());
+    }
+    if !success && state.config.site.identity.is_none() {
+        // The rule says the login failed, yet the app set a session: either a successful
+        // login answered oddly (`next=` back to the login page) or an app that starts an
+        // anonymous session on every answer (PHP's `session_start()`). Releasing it would
+        // be a bypass; holding it for MFA would offer set-up to someone whose password the
+        // app may have refused. Without an identity probe to ask, the session never leaves.
+        remove_session_cookies(resp, &cookie_refs, names, now)?;
+        tracing::warn!(
+            event = "login_answer_refused",
+            reason = "session set by an answer the success rule calls failed",
+            status = resp.status.as_u16(),
+        );
         return Ok(());
     }
     let user = match ctx.login.take() {
@@ -109,21 +116,30 @@ pub(super) async fn on_login_response(
         own_hosts: &own_hosts,
         api: false,
         held_body: None,
+        host,
     };
-    match decide(state, user, &upstream, login_ctx).await {
+    let replacement = match decide(state, user, &upstream, login_ctx).await {
         LoginDecision::Pass {
             add_set_cookies, ..
         } => {
             for c in add_set_cookies {
                 resp.append_header("set-cookie", c)?;
             }
+            return Ok(());
         }
-        LoginDecision::Replace(replacement) => {
+        LoginDecision::NotSignedIn => {
+            remove_session_cookies(resp, &cookie_refs, names, now)?;
+            return Ok(());
+        }
+        LoginDecision::Hold { pending_cookie, .. } => {
             request_outcome(RequestOutcome::Intercepted);
-            *resp = replacement.head()?;
-            ctx.replaced = true;
+            GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie)
         }
-    }
+        LoginDecision::Refuse(Refusal::Unreadable) => GatewayResponse::see_other(UNREADABLE_PATH),
+        LoginDecision::Refuse(Refusal::Unavailable) => GatewayResponse::see_other(UNAVAILABLE_PATH),
+    };
+    *resp = replacement.head()?;
+    ctx.replaced = true;
     Ok(())
 }
 
@@ -131,7 +147,7 @@ pub(super) async fn on_login_response(
 /// value; a session set for a client without a binding is removed and audited (or, with
 /// `site.login.pre_login_session`, kept as an anonymous session good for the login POST only).
 /// A logout answer ends the gateway session and never starts a new bound one.
-pub(super) fn guard_session_cookies(
+pub(super) async fn guard_session_cookies(
     state: &AppState,
     session: &Session,
     resp: &mut ResponseHeader,
@@ -160,11 +176,38 @@ pub(super) fn guard_session_cookies(
     let now = state.now();
     match ctx.bound.as_ref() {
         Some(bound) if !logout => {
-            if let Some(after) = ctx.session.after_response(&refs, names, now) {
-                let cookie =
-                    binding_set_cookie(state, &after, &bound.user, bound.epoch, bound.expires, now);
-                resp.append_header("set-cookie", cookie)?;
+            let Some(after) = ctx.session.after_response(&refs, names, now) else {
+                return Ok(());
+            };
+            // With an identity probe, a rotated session is re-bound only if the app confirms
+            // it still belongs to the same member; otherwise it is dropped (signed in again).
+            if let (Some(probe), false) =
+                (state.config.site.identity.as_ref(), after.pairs.is_empty())
+            {
+                let host = session
+                    .req_header()
+                    .headers
+                    .get("host")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let confirmed = crate::mfa::identity::probe(state, probe, &after, host)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|raw| crate::mfa::login::normalize_user(state, &raw).ok());
+                if confirmed.as_deref() != Some(bound.user.as_str()) {
+                    remove_session_cookies(resp, &refs, names, now)?;
+                    resp.append_header(
+                        "set-cookie",
+                        clear_cookie(state, &state.cookie_names.binding),
+                    )?;
+                    tracing::warn!(event = "session_rotation_refused", user = %bound.user, probed = ?confirmed);
+                    return Ok(());
+                }
             }
+            let cookie =
+                binding_set_cookie(state, &after, &bound.user, bound.epoch, bound.expires, now);
+            resp.append_header("set-cookie", cookie)?;
             return Ok(());
         }
         _ => {}

@@ -201,7 +201,7 @@ impl ProxyHttp for Gateway {
                     .await?
             }
             Some(route) => {
-                answer::guard_session_cookies(state, session, upstream_response, ctx, route)?
+                answer::guard_session_cookies(state, session, upstream_response, ctx, route).await?
             }
             None => {}
         }

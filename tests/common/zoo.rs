@@ -45,7 +45,32 @@ pub fn site_yaml(p: &Profile, with_api_login: bool) -> String {
     yaml
 }
 
+/// The `site.identity` probe for a stack: its own "who am I" page, the member at `/user`.
+pub fn identity_yaml(p: &Profile) -> String {
+    format!(
+        "  identity:\n    path: {}{PROBE_QUERY}\n    json_pointer: /user\n    timeout: 2s\n",
+        p.whoami_path
+    )
+}
+
+/// Query the tests' identity probe carries, so the oracle can tell the gateway's own probe
+/// (the one sanctioned request with a held session: the gateway asking the app who it belongs
+/// to, its answer never given to the client) from a member's or an attacker's request.
+pub const PROBE_QUERY: &str = "?source=mfa-gateway-probe";
+
 impl Zoo {
+    /// Like [`Zoo::start`] with the identity probe configured.
+    pub async fn start_with_probe(stack: Stack) -> Option<Zoo> {
+        let app = LegacyApp::start(stack).await?;
+        let options = GatewayOptions {
+            upstream: Some(app.addr()),
+            site_yaml: Some(site_yaml(app.profile(), true) + &identity_yaml(app.profile())),
+            ..GatewayOptions::default()
+        };
+        let gw = Harness::start_or_skip(options).await?;
+        Some(Zoo { app, gw })
+    }
+
     /// Starts `stack` and a gateway in front of it; `None` (after `SKIPPED`) when the stack
     /// is not installed outside CI.
     pub async fn start(stack: Stack) -> Option<Zoo> {
@@ -123,6 +148,7 @@ impl Zoo {
             .authenticated_requests()
             .into_iter()
             .filter(|r| !(r.method == "POST" && r.path.starts_with(login)))
+            .filter(|r| !r.path.ends_with(PROBE_QUERY))
             .collect()
     }
 

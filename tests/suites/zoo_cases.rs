@@ -469,3 +469,139 @@ async fn regression_username_spellings_the_app_folds_meet_the_members_challenge(
         "{text}"
     );
 }
+
+/// Issue 13, the identity probe: MFA is keyed on the member the app signed in. A spelling the
+/// app folds is challenged as that member, and a "failed-looking" answer that set a session is
+/// held for the member the app names (DESIGN.md login step 2) — or, when the app says the
+/// session is anonymous (PHP's wrong-password answer), not held at all.
+#[tokio::test]
+async fn identity_probe_keys_mfa_on_the_member_the_app_signed_in() {
+    let Some(zoo) = Zoo::start_with_probe(STACK).await else {
+        return;
+    };
+    let p = zoo.profile();
+    let mut member = zoo.browser();
+    let held = zoo.login(&mut member, USER, &password(), None).await;
+    assert_eq!(held.location.as_deref(), Some("/_mfa/"), "{held:?}");
+    let (mut enrolled, _) = enroll_held(&mut member, THIRTY_DAYS).await;
+    assert_eq!(zoo.whoami(&mut member).await.as_deref(), Some(USER));
+
+    // A wrong password: the app's session (if it made one) is anonymous, nothing is held.
+    let mut stranger = zoo.browser();
+    let wrong = zoo.login(&mut stranger, USER, "wrong-password", None).await;
+    assert_ne!(wrong.location.as_deref(), Some("/_mfa/"), "{wrong:?}");
+    assert_eq!(zoo.whoami(&mut stranger).await, None);
+
+    // Another spelling: whatever the app makes of it, jdoe's own challenge or nothing.
+    let mut thief = zoo.browser();
+    let resp = zoo.login(&mut thief, "ＪＤＯＥ", &password(), None).await;
+    if resp.location.as_deref() == Some("/_mfa/") {
+        let page = thief.get("/_mfa/").await;
+        assert!(
+            page.otpauth_uri().is_none(),
+            "challenge, not set-up: {}",
+            page.body
+        );
+    }
+    assert_eq!(zoo.whoami(&mut thief).await, None);
+
+    // next= back to the login page: held for jdoe, released by jdoe's code.
+    if p.next_field.is_some() {
+        let mut other = zoo.browser();
+        let resp = zoo
+            .login(&mut other, USER, &password(), Some("/login/"))
+            .await;
+        assert_eq!(resp.location.as_deref(), Some("/_mfa/"), "held: {resp:?}");
+        assert_eq!(zoo.whoami(&mut other).await, None);
+        let code = enrolled.fresh_code().await;
+        let ok = submit_code(&mut other, &code).await;
+        assert_eq!(ok.status, 303, "{ok:?}");
+        assert_eq!(zoo.whoami(&mut other).await.as_deref(), Some(USER));
+    }
+    zoo.app.clear_log();
+    let mut last = zoo.browser();
+    let _ = zoo.login(&mut last, USER, &password(), None).await;
+    assert_eq!(zoo.whoami(&mut last).await, None);
+    zoo.assert_app_saw_nobody_signed_in("identity probe");
+}
+
+/// Issue 13, session swaps: a member who passed their own MFA signs in as another member in
+/// the same browser. The new session is a new login for the other member — held, challenged —
+/// never re-bound to the binding the browser already has.
+#[tokio::test]
+async fn regression_session_swap_in_a_signed_in_browser_is_a_new_login() {
+    let Some(zoo) = Zoo::start(STACK).await else {
+        return;
+    };
+    let p = zoo.profile();
+    let other_password = mfa_gateway::demo::demo_users()
+        .into_iter()
+        .find(|u| u.username == "asmith")
+        .map(|u| u.password)
+        .expect("asmith");
+    let mut b = zoo.browser();
+    let _ = zoo.login(&mut b, USER, &password(), None).await;
+    let _ = enroll_held(&mut b, THIRTY_DAYS).await;
+    assert_eq!(zoo.whoami(&mut b).await.as_deref(), Some(USER));
+    zoo.app.clear_log();
+    // The form login (with next= back to the login page where the stack has one).
+    let next = p.next_field.map(|_| "/login/");
+    let resp = zoo.login(&mut b, "asmith", &other_password, next).await;
+    assert_ne!(
+        zoo.whoami(&mut b).await.as_deref(),
+        Some("asmith"),
+        "{resp:?}"
+    );
+    assert!(
+        !zoo.app.saw_session_of("asmith")
+            || zoo.app.requests().iter().all(|r| {
+                r.user.as_deref() != Some("asmith")
+                    || (r.method == "POST" && r.path.starts_with(p.login_path))
+            }),
+        "asmith's session reached the app without asmith's MFA: {:?}",
+        zoo.app.requests()
+    );
+    // The JSON login, where the stack has one.
+    if let Some(api) = p.api_login {
+        let mut app = zoo.browser();
+        let _ = zoo.login(&mut app, USER, &password(), None).await;
+        let body = serde_json::json!({ "username": USER, "password": password() });
+        let _ = app.post_json(api.path, &body).await;
+        let swap = serde_json::json!({ "username": "asmith", "password": other_password });
+        let resp = app.post_json(api.path, &swap).await;
+        assert_ne!(resp.status, 200, "{resp:?}");
+        assert_ne!(
+            Zoo::whoami_at(&mut app, "/api/whoami").await.as_deref(),
+            Some("asmith")
+        );
+    }
+}
+
+/// A probe that cannot be read fails closed: nobody passes, the member is told to try again.
+#[tokio::test]
+async fn an_identity_probe_that_fails_fails_closed() {
+    let Some(app) = crate::common::legacy::LegacyApp::start(STACK).await else {
+        return;
+    };
+    let site = crate::common::zoo::site_yaml(app.profile(), false)
+        + "  identity:\n    path: /no-such-page?source=mfa-gateway-probe\n    json_pointer: /user\n";
+    let options = GatewayOptions {
+        upstream: Some(app.addr()),
+        site_yaml: Some(site),
+        ..GatewayOptions::default()
+    };
+    let Some(gw) = crate::common::Harness::start_or_skip(options).await else {
+        return;
+    };
+    let zoo = Zoo { app, gw };
+    let mut b = zoo.browser();
+    let resp = zoo.login(&mut b, USER, &password(), None).await;
+    assert_eq!(
+        resp.location.as_deref(),
+        Some("/_mfa/unavailable"),
+        "{resp:?}"
+    );
+    assert_eq!(zoo.whoami(&mut b).await, None);
+    zoo.assert_app_saw_nobody_signed_in("probe failure");
+    assert!(zoo.gw.log().contains("identity_probe_failed"));
+}

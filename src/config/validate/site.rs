@@ -123,7 +123,13 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
         .as_ref()
         .map(|api| api_login(report, api, &login_path));
 
+    let identity = raw
+        .identity
+        .as_ref()
+        .map(|probe| super::identity::identity(report, probe));
+
     SiteConfig {
+        identity,
         api_login,
         login: LoginConfig {
             path: login_path,
