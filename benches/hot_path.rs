@@ -209,11 +209,70 @@ fn login_form(c: &mut Criterion) {
     group.finish();
 }
 
+/// The strict edge and the forwarding plan (issue 12): what every request pays before routing
+/// and before going upstream.
+fn edge_and_forwarding(c: &mut Criterion) {
+    use mfa_gateway::http::edge::{check_host, check_method, check_raw_head, check_request_framing, check_response};
+    use mfa_gateway::http::forwarded::{plan, Forwarding};
+    let config = bench_config();
+    let keys = key_ring();
+    let cookie = bound_cookie_header(&keys, &config.site.session_cookies);
+    let raw = format!(
+        "GET /listings/1042?sort=price HTTP/1.1\r\nHost: mls.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n\
+         Accept: text/html,application/xhtml+xml\r\nAccept-Language: en-US,en;q=0.9\r\n\
+         Accept-Encoding: gzip, deflate, br\r\nCookie: {cookie}\r\nConnection: keep-alive\r\n\r\n"
+    );
+    let mut headers = http::HeaderMap::new();
+    for line in raw.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(": ").expect("header line");
+        headers.append(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            http::HeaderValue::from_str(value).expect("value"),
+        );
+    }
+    let mut answer = http::HeaderMap::new();
+    for (name, value) in [
+        ("content-type", "text/html; charset=utf-8"),
+        ("content-length", "2048"),
+        ("cache-control", "private"),
+        ("date", "Tue, 01 Dec 2026 12:00:00 GMT"),
+        ("server", "legacy-mls"),
+    ] {
+        answer.insert(name, http::HeaderValue::from_static(value));
+    }
+    let mut group = c.benchmark_group("edge");
+    group.bench_function("request: method, Host, raw head, framing", |b| {
+        b.iter(|| {
+            check_method(black_box(&http::Method::GET), &config.edge.methods)
+                .and_then(|()| check_host(black_box(&headers), http::Version::HTTP_11))
+                .and_then(|()| check_raw_head(black_box(raw.as_bytes())))
+                .and_then(|()| check_request_framing(black_box(&headers), Some(raw.as_bytes())))
+        })
+    });
+    group.bench_function("answer: framing and values", |b| {
+        b.iter(|| check_response(black_box(&answer)))
+    });
+    let keep_all = |_: &str| false;
+    let forwarding = Forwarding {
+        edge: &config.edge,
+        tls: false,
+        peer: Some("192.0.2.7".parse().expect("ip")),
+        rewrite_cookies: false,
+        cookies_unreadable: false,
+        drop_cookie: &keep_all,
+    };
+    group.bench_function("forwarding plan (bound session, no rewrite)", |b| {
+        b.iter(|| plan(black_box(&headers), &forwarding))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     binding_verify,
     cookie_rewrite,
     classification,
-    login_form
+    login_form,
+    edge_and_forwarding
 );
 criterion_main!(benches);

@@ -127,9 +127,23 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         epochs: crate::mfa::revocation::EpochCache::new(config.mfa.revocation_check, 1_000_000),
         config: Arc::new(config),
     });
+    start_epoch_subscriber(&state)?;
     // Admin (issue 5): the admin listener runs on this (the store) runtime, apart from the proxy.
     crate::admin::listener::start(&state).await?;
     Ok(state)
+}
+
+/// With a Redis ephemeral store, listens (on this, the store runtime) for revocations announced
+/// by other processes, so they end this instance's live sessions within about a second.
+fn start_epoch_subscriber(state: &AppState) -> Result<(), StartError> {
+    use crate::mfa::revocation::broadcast::EpochChannel;
+    let channel = EpochChannel::of(&state.config.storage)
+        .map_err(|e| StartError::Ephemeral(e.to_string()))?;
+    if let Some(channel) = channel {
+        // Detached: the task lives as long as the runtime, i.e. the process.
+        drop(channel.spawn_subscriber(state.epochs.clone()));
+    }
+    Ok(())
 }
 
 /// Reads the branding logo (from `static_dir`) once, so pages can show it.

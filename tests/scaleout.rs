@@ -2,7 +2,9 @@
 //! binary: `scaleout/cluster.rs` (login on one instance, verify on another; one code raced on
 //! both; attempt limits counted across both; a reset on one voids trust on the other),
 //! `scaleout/outages.rs` (Redis or PostgreSQL cut or frozen mid-run: fail closed, `/readyz`,
-//! recovery without restart) and `scaleout/restarts.rs` (no enrollment lost across restarts).
+//! recovery without restart), `scaleout/restarts.rs` (no enrollment lost across restarts) and
+//! `scaleout/revocations.rs` (a revocation announced over Redis pub/sub ends live sessions on
+//! every instance within a second).
 //!
 //! The binary's name starts with `scaleout`, so every harness runs on the servers of
 //! `MFA_TEST_POSTGRES_URL` / `MFA_TEST_REDIS_URL` with its own schema and key prefix; unset
@@ -25,6 +27,8 @@ mod helpers;
 mod outages;
 #[path = "scaleout/restarts.rs"]
 mod restarts;
+#[path = "scaleout/revocations.rs"]
+mod revocations;
 
 use std::net::SocketAddr;
 

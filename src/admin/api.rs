@@ -236,14 +236,30 @@ async fn member_action(
     let outcome = users::apply(store, action, &login, &actor, Channel::Api)
         .instrument(span)
         .await;
-    // A reset or "forget devices" ends this instance's live sessions of the member at once
-    // (other instances within `mfa.revocation_check`).
+    // A reset or "forget devices" ends this instance's live sessions of the member at once,
+    // other instances' when they hear of it over Redis (else within `mfa.revocation_check`).
     admin.state.epochs.forget(&login).await;
+    if outcome.as_ref().is_ok_and(|done| done.epoch.is_some()) {
+        announce_revocation(&admin.state.config.storage, &login).await;
+    }
     let response = match outcome {
         Ok(outcome) => Json(outcome).into_response(),
         Err(e) => support_error(e),
     };
     with_request_id(response, &request_id)
+}
+
+/// Tells the other instances (over Redis, when configured) that `login`'s epoch changed. A
+/// failure is only logged: their caches still expire within `mfa.revocation_check`.
+async fn announce_revocation(storage: &crate::config::StorageConfig, login: &str) {
+    if let Err(error) = crate::mfa::revocation::broadcast::announce(storage, login).await {
+        tracing::warn!(
+            event = "revocation_announce_failed",
+            user = %login,
+            error = %error,
+            "other instances end the member's sessions within mfa.revocation_check"
+        );
+    }
 }
 
 async fn not_found() -> Response {

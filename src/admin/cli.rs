@@ -1,7 +1,9 @@
 //! The support and operations commands behind `main.rs`'s thin clap layer: `users …`,
 //! `keys generate`, `keys reseal` and `migrate`. Each loads the config, installs logging with
 //! the configured audit log (so its actions are audited like the gateway's), opens the durable
-//! store directly and prints a plain-text result on stdout.
+//! store directly and prints a plain-text result on stdout. `users reset|forget-devices` also
+//! announce the change to running gateways when the ephemeral store is Redis (a short
+//! connection just for the PUBLISH; see [`crate::mfa::revocation::broadcast`]).
 
 use std::path::Path;
 
@@ -84,9 +86,11 @@ pub fn users_action(
     let login = users::normalize_login(config.site.login.username_case_insensitive, raw_login)?;
     let outcome = runtime.block_on(async {
         let store = stores::open_durable(&config).await?;
-        Ok::<_, CommandError>(
-            users::apply(store.as_ref(), action, &login, &actor, Channel::Cli).await?,
-        )
+        let outcome = users::apply(store.as_ref(), action, &login, &actor, Channel::Cli).await?;
+        if outcome.epoch.is_some() {
+            announce_revocation(&config, &login).await;
+        }
+        Ok::<_, CommandError>(outcome)
     })?;
     let effect = match action {
         SupportAction::Reset => {
@@ -100,6 +104,18 @@ pub fn users_action(
         None => println!("{} {}: {effect}", action.name(), login),
     }
     Ok(())
+}
+
+/// Tells running gateways (over Redis, when the config uses it) that `login`'s epoch changed,
+/// so they end the member's live sessions at once. A failure is a warning on stderr, not an
+/// error: the change is made, and gateways notice it within `mfa.revocation_check` anyway.
+async fn announce_revocation(config: &Config, login: &str) {
+    if let Err(error) = crate::mfa::revocation::broadcast::announce(&config.storage, login).await {
+        eprintln!(
+            "warning: could not tell the running gateways at once ({error}); \
+             live sessions end within mfa.revocation_check"
+        );
+    }
 }
 
 /// `keys generate --out DIR [--id ID]`: writes a new cookie and secret key and prints the

@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 use super::{challenge, ApiError};
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
-use crate::mfa::contact::{self, method_name, parse_method, SendOutcome};
-use crate::mfa::pending::{self, PendingLogin};
-use crate::mfa::verify::{confirm_enrollment, verify_code};
+use crate::mfa::contact::{
+    self, method_name, parse_method, Destination, ProofOutcome, SendOutcome, SetupGate,
+};
+use crate::mfa::pending::{self, ContactProof, PendingLogin};
+use crate::mfa::verify::{verify_code, VerifyOutcome};
 use crate::mfa::{codes, totp};
 use crate::state::AppState;
 
@@ -42,13 +44,15 @@ pub async fn handle(state: &AppState, req: &ApiRequest<'_>) -> GatewayResponse {
         ("POST", "/_mfa/api/verify") => with_body(state, req, Action::Verify).await,
         ("POST", "/_mfa/api/enroll") => with_body(state, req, Action::Enroll).await,
         ("POST", "/_mfa/api/enroll/confirm") => with_body(state, req, Action::Confirm).await,
+        ("POST", "/_mfa/api/enroll/contact") => with_body(state, req, Action::Contact).await,
         (
             _,
             "/_mfa/api/challenge"
             | "/_mfa/api/send"
             | "/_mfa/api/verify"
             | "/_mfa/api/enroll"
-            | "/_mfa/api/enroll/confirm",
+            | "/_mfa/api/enroll/confirm"
+            | "/_mfa/api/enroll/contact",
         ) => Err(ApiError::new(
             405,
             "method_not_allowed",
@@ -79,6 +83,7 @@ enum Action {
     Verify,
     Enroll,
     Confirm,
+    Contact,
 }
 
 async fn with_body(
@@ -132,6 +137,7 @@ async fn with_body(
         Action::Verify => verify(state, held).await,
         Action::Enroll => enroll(state, held).await,
         Action::Confirm => confirm(state, held).await,
+        Action::Contact => prove_contact(state, held).await,
     }
 }
 
@@ -220,6 +226,24 @@ fn method_field(state: &AppState, body: &Value) -> Result<Method, ApiError> {
 
 async fn send(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse, ApiError> {
     let method = method_field(state, &held.body)?;
+    if held.login.must_enroll {
+        // An email / text set-up proves its contact with its own first code.
+        setup_gate(state, &held).await?;
+        let mut login = held.login.clone();
+        login.contact_proof = None;
+        return send_to(state, held, login, method).await;
+    }
+    let login = held.login.clone();
+    send_to(state, held, login, method).await
+}
+
+/// Sends a code to `method` for this held login, saving `login` (with `method` active) first.
+async fn send_to(
+    state: &AppState,
+    held: Held<'_, '_>,
+    mut login: PendingLogin,
+    method: Method,
+) -> Result<GatewayResponse, ApiError> {
     let available = contact::available(state, &held.login.user, held.login.must_enroll)
         .await
         .map_err(|_| ApiError::unavailable())?;
@@ -233,10 +257,19 @@ async fn send(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse, A
             )
         })?
         .clone();
-    let mut login = held.login.clone();
     login.method = Some(method_name(method).to_string());
     save(state, &held.id, &login).await?;
-    match contact::send_code(state, &held.id, &login.user, &dest)
+    send_answer(state, &held.id, &login.user, method, &dest).await
+}
+
+async fn send_answer(
+    state: &AppState,
+    id: &str,
+    user: &str,
+    method: Method,
+    dest: &Destination,
+) -> Result<GatewayResponse, ApiError> {
+    match contact::send_code(state, id, user, dest)
         .await
         .map_err(|_| ApiError::unavailable())?
     {
@@ -314,6 +347,10 @@ async fn enroll(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse,
     if method != Method::App {
         return send(state, held).await;
     }
+    if let SetupGate::ProveContact(destinations) = setup_gate(state, &held).await? {
+        tracing::warn!(event = "enrollment_proof_missing", user = %held.login.user, method = "app");
+        return Err(proof_required(&destinations));
+    }
     let mut login = held.login.clone();
     let secret = match login.draft_secret.as_deref() {
         Some(sealed) => state
@@ -362,6 +399,11 @@ async fn confirm(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse
                 "Start with POST /_mfa/api/enroll.",
             )
         })?;
+    let gate = setup_gate(state, &held).await?;
+    if let (Method::App, SetupGate::ProveContact(destinations)) = (method, &gate) {
+        tracing::warn!(event = "enrollment_proof_missing", user = %held.login.user, method = "app");
+        return Err(proof_required(destinations));
+    }
     let period = match held.body.get("remember_secs") {
         None | Some(Value::Null) => state.config.mfa.default_trust_period,
         Some(v) => v
@@ -383,8 +425,103 @@ async fn confirm(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse
                 )
             })?,
     };
-    let outcome = confirm_enrollment(state, &held.id, method, code, period.as_secs())
-        .await
-        .map_err(|_| ApiError::unavailable())?;
+    let outcome = contact::confirm_setup(
+        state,
+        &held.id,
+        &held.login.user,
+        method,
+        code,
+        period.as_secs(),
+    )
+    .await
+    .map_err(|_| ApiError::unavailable())?;
     super::outcome::outcome_response(state, &held, outcome)
+}
+
+/// The set-up rule of [`contact::setup_gate`] for an API client: a refusal is an error (and
+/// voids the held login), otherwise the gate.
+pub(super) async fn setup_gate(
+    state: &AppState,
+    held: &Held<'_, '_>,
+) -> Result<SetupGate, ApiError> {
+    super::challenge::gate(state, &held.id, &held.login).await
+}
+
+/// `403 contact_unverified`: prove the contact on file first.
+fn proof_required(destinations: &[Destination]) -> ApiError {
+    let methods: Vec<&str> = destinations.iter().map(|d| method_name(d.method)).collect();
+    ApiError::new(
+        403,
+        "contact_unverified",
+        "First prove the email or mobile on file: POST /_mfa/api/enroll/contact with a method, then with the code.",
+    )
+    .with("verify_with", json!(methods))
+}
+
+/// `POST /_mfa/api/enroll/contact`: without `code`, sends the proof code to `method` (default:
+/// the first contact on file); with `code`, checks it. Once proven, the app can be set up.
+async fn prove_contact(state: &AppState, held: Held<'_, '_>) -> Result<GatewayResponse, ApiError> {
+    if !held.login.must_enroll {
+        return Err(ApiError::new(
+            409,
+            "already_enrolled",
+            "This member is enrolled; verify a code instead.",
+        ));
+    }
+    let SetupGate::ProveContact(destinations) = setup_gate(state, &held).await? else {
+        return Ok(GatewayResponse::json(
+            200,
+            &json!({ "contact_verified": true, "next": "/_mfa/api/enroll" }),
+        ));
+    };
+    if let Some(code) = held.body.get("code").and_then(Value::as_str) {
+        let method = held
+            .login
+            .contact_proof
+            .as_ref()
+            .filter(|p| !p.proven)
+            .and_then(|p| parse_method(state, &p.method))
+            .ok_or_else(|| {
+                ApiError::new(
+                    409,
+                    "contact_proof_not_started",
+                    "Send the proof code first: POST /_mfa/api/enroll/contact with a method.",
+                )
+            })?;
+        let outcome = contact::prove_contact(state, &held.id, method, code)
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        return match outcome {
+            ProofOutcome::Proven(_) => Ok(GatewayResponse::json(
+                200,
+                &json!({ "contact_verified": true, "method": method_name(method), "next": "/_mfa/api/enroll" }),
+            )),
+            ProofOutcome::Refused(VerifyOutcome::Passed { .. }) => Err(ApiError::unavailable()),
+            ProofOutcome::Refused(other) => super::outcome::outcome_response(state, &held, other),
+        };
+    }
+    let dest = match held.body.get("method").and_then(Value::as_str) {
+        Some(name) => destinations
+            .iter()
+            .find(|d| Some(d.method) == parse_method(state, name))
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "method_unavailable",
+                    "Codes cannot be sent this way for this member.",
+                )
+            })?,
+        None => &destinations[0],
+    }
+    .clone();
+    let mut login = held.login.clone();
+    let name = method_name(dest.method);
+    login.method = Some(name.to_string());
+    login.contact_proof = Some(ContactProof {
+        method: name.to_string(),
+        proven: false,
+    });
+    save(state, &held.id, &login).await?;
+    tracing::info!(event = "contact_proof_started", user = %login.user, method = name);
+    send_answer(state, &held.id, &login.user, dest.method, &dest).await
 }

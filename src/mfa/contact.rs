@@ -253,3 +253,335 @@ pub async fn available(
         preferred,
     })
 }
+
+/// Whether a held login that must enrol may set up now (`mfa.enrollment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupGate {
+    /// Set-up may go on: the contact was proven for this login, or no proof is asked.
+    Open,
+    /// The member first proves one of these (a code sent there must be entered).
+    ProveContact(Vec<Destination>),
+    /// No set-up for this login.
+    Refused(SetupRefusal),
+}
+
+/// Why a login gets no set-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupRefusal {
+    /// A roster is configured and does not list this login (`allow_unlisted` is false).
+    NotInRoster,
+    /// The proof is required and the roster has no email / mobile a code can be sent to.
+    NoContactOnFile,
+}
+
+impl SetupRefusal {
+    /// Stable reason for the audit line and the API's `error` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            SetupRefusal::NotInRoster => "not_in_roster",
+            SetupRefusal::NoContactOnFile => "no_contact_on_file",
+        }
+    }
+}
+
+/// True when this held login has proven the contact on file.
+pub fn contact_proven(login: &crate::mfa::pending::PendingLogin) -> bool {
+    login.contact_proof.as_ref().is_some_and(|p| p.proven)
+}
+
+/// Decides whether `login` (not yet enrolled) may set up, or must prove its contact first, or
+/// gets no set-up at all. Roster errors are returned: the caller fails closed.
+pub async fn setup_gate(
+    state: &AppState,
+    login: &crate::mfa::pending::PendingLogin,
+) -> Result<SetupGate, RosterError> {
+    if matches!(
+        state.config.roster.source,
+        crate::config::RosterSource::None
+    ) {
+        return Ok(SetupGate::Open);
+    }
+    let policy = state.config.mfa.enrollment;
+    let Some(entry) = state.roster.lookup(&login.user).await? else {
+        if policy.allow_unlisted {
+            // The operator chose to let logins the roster does not know set up. There is no
+            // contact on file to prove, so such a login sets up with the password alone (as
+            // without a roster): the documented price of `allow_unlisted: true`.
+            return Ok(SetupGate::Open);
+        }
+        return Ok(SetupGate::Refused(SetupRefusal::NotInRoster));
+    };
+    if !policy.verify_contact || contact_proven(login) {
+        return Ok(SetupGate::Open);
+    }
+    let destinations = from_entry(state, &entry);
+    if destinations.is_empty() {
+        return Ok(SetupGate::Refused(SetupRefusal::NoContactOnFile));
+    }
+    Ok(SetupGate::ProveContact(destinations))
+}
+
+/// Records the audit line of a refused set-up (once per held login: callers void it).
+pub fn audit_refusal(user: &str, refusal: SetupRefusal) {
+    tracing::warn!(event = "enrollment_refused", user = %user, reason = refusal.code());
+}
+
+/// What entering a proof code did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofOutcome {
+    /// The contact is proven; the held login (returned, saved) may now set up any method.
+    Proven(Box<crate::mfa::pending::PendingLogin>),
+    /// The code was not accepted; never [`crate::mfa::verify::VerifyOutcome::Passed`].
+    Refused(crate::mfa::verify::VerifyOutcome),
+}
+
+/// Checks a proof code sent to the contact `method` for held login `pending_id`, with the same
+/// limits as every other code: member lock, per-login attempts counted before the code is
+/// looked at, the code consumed atomically, failures counted towards backoff and lockout.
+pub async fn prove_contact(
+    state: &AppState,
+    pending_id: &str,
+    method: Method,
+    code: &str,
+) -> Result<ProofOutcome, StoreError> {
+    use crate::mfa::verify::VerifyOutcome;
+    use crate::mfa::{limits, pending};
+    let Some(mut login) = pending::load(state.ephemeral.as_ref(), pending_id).await? else {
+        return Ok(ProofOutcome::Refused(VerifyOutcome::Expired));
+    };
+    let now = state.now();
+    let member = state.durable.member(&login.user).await?;
+    if !login.must_enroll || member.as_ref().is_some_and(|m| m.enrollment.is_some()) {
+        return Ok(ProofOutcome::Refused(VerifyOutcome::NotApplicable));
+    }
+    if let Some(until) = member
+        .as_ref()
+        .and_then(|m| m.locked_until)
+        .filter(|u| *u > now)
+    {
+        return Ok(ProofOutcome::Refused(VerifyOutcome::Locked { until }));
+    }
+    let limit = u64::from(state.config.mfa.attempts.per_challenge);
+    let attempt = pending::count_attempt(
+        state.ephemeral.as_ref(),
+        pending_id,
+        state.config.mfa.pending_ttl,
+    )
+    .await?;
+    if attempt > limit {
+        return Ok(ProofOutcome::Refused(VerifyOutcome::ChallengeExhausted));
+    }
+    let attempts_left = limit.saturating_sub(attempt) as u32;
+    let name = method_name(method);
+    match codes::consume(state, pending_id, name, code).await? {
+        codes::CodeCheck::Valid => {}
+        codes::CodeCheck::Expired => {
+            return Ok(ProofOutcome::Refused(VerifyOutcome::CodeExpired {
+                attempts_left,
+            }))
+        }
+        codes::CodeCheck::Wrong => {
+            let failures = state.durable.record_failure(&login.user).await?;
+            tracing::warn!(event = "contact_proof_failed", user = %login.user, method = name, consecutive_failures = failures);
+            if let Some(until) =
+                limits::lock_after_failures(&state.config.mfa.attempts, failures, now)
+            {
+                state.durable.lock_until(&login.user, until).await?;
+                tracing::warn!(event = "member_locked", user = %login.user, until);
+            }
+            if attempt >= limit {
+                return Ok(ProofOutcome::Refused(VerifyOutcome::ChallengeExhausted));
+            }
+            return Ok(ProofOutcome::Refused(VerifyOutcome::Wrong {
+                attempts_left,
+            }));
+        }
+    }
+    login.contact_proof = Some(crate::mfa::pending::ContactProof {
+        method: name.to_string(),
+        proven: true,
+    });
+    let remaining = (login.created + state.config.mfa.pending_ttl.as_secs() as i64 - now).max(1);
+    pending::save(
+        state.ephemeral.as_ref(),
+        pending_id,
+        &login,
+        Duration::from_secs(remaining as u64),
+    )
+    .await?;
+    tracing::info!(event = "contact_proven", user = %login.user, method = name);
+    Ok(ProofOutcome::Proven(Box::new(login)))
+}
+
+/// Confirms set-up (see [`crate::mfa::verify::confirm_enrollment`]) and, when the member had
+/// completed MFA before (a method replaced after a support reset, or changed), emails the
+/// change notice to the address on file.
+pub async fn confirm_setup(
+    state: &AppState,
+    pending_id: &str,
+    user: &str,
+    method: Method,
+    code: &str,
+    trust_period_secs: u64,
+) -> Result<crate::mfa::verify::VerifyOutcome, StoreError> {
+    let before = state.durable.member(user).await?;
+    let outcome =
+        crate::mfa::verify::confirm_enrollment(state, pending_id, method, code, trust_period_secs)
+            .await?;
+    let had_mfa = before.is_some_and(|m| m.last_success_at.is_some());
+    if had_mfa && matches!(outcome, crate::mfa::verify::VerifyOutcome::Passed { .. }) {
+        notify_method_changed(state, user, method).await;
+    }
+    Ok(outcome)
+}
+
+/// Emails "your sign-in verification method was changed" to the address on file. Never holds
+/// a code or secret. A failure is logged (and audited), never fatal: the change stands.
+pub async fn notify_method_changed(state: &AppState, user: &str, method: Method) {
+    let name = method_name(method);
+    let entry = match state.roster.lookup(user).await {
+        Ok(entry) => entry,
+        Err(e) => {
+            tracing::warn!(event = "change_notice_failed", user = %user, method = name, error = %e);
+            return;
+        }
+    };
+    let Some(to) = entry.as_ref().and_then(|e| e.email.clone()) else {
+        tracing::warn!(event = "change_notice_failed", user = %user, method = name, error = "no email address on file");
+        return;
+    };
+    let Some(email) = state.config.email.as_ref() else {
+        tracing::warn!(event = "change_notice_failed", user = %user, method = name, error = "email delivery is not configured");
+        return;
+    };
+    let masked = mask_email(&to);
+    let text = change_notice_text(
+        &state.config.branding,
+        entry.as_ref().and_then(|e| e.name.as_deref()),
+        method,
+    );
+    let subject = format!(
+        "Your {} sign-in verification method was changed",
+        state.config.branding.name
+    );
+    match send_notice_email(email, &to, &subject, &text).await {
+        Ok(()) => {
+            tracing::info!(event = "change_notice_sent", user = %user, method = name, destination = %masked)
+        }
+        Err(e) => {
+            tracing::warn!(event = "change_notice_failed", user = %user, method = name, destination = %masked, error = %e)
+        }
+    }
+}
+
+/// The words of the change notice (plain text).
+pub fn change_notice_text(
+    branding: &crate::config::Branding,
+    member_name: Option<&str>,
+    method: Method,
+) -> String {
+    let greeting = match member_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => format!("Hello {name},"),
+        None => "Hello,".to_string(),
+    };
+    let how = match method {
+        Method::App => "an authenticator app",
+        Method::Email => "codes sent to your email address",
+        Method::Text => "codes sent by text message to your mobile number",
+    };
+    let brand = &branding.name;
+    format!(
+        "{greeting}\n\n\
+         Your {brand} sign-in verification method was changed: you now sign in with {how}.\n\n\
+         If this wasn't you, someone may know your password. Contact {brand} support right away: \
+         {email}, {phone}{hours}.\n\n\
+         {brand}\n",
+        email = branding.support_email,
+        phone = branding.support_phone,
+        hours = if branding.support_hours.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", branding.support_hours)
+        },
+    )
+}
+
+/// Sends one plain notice email through the configured transport (the code senders in
+/// [`crate::delivery`] only carry codes). Errors never quote the full address.
+async fn send_notice_email(
+    cfg: &crate::config::EmailConfig,
+    to: &str,
+    subject: &str,
+    text: &str,
+) -> Result<(), String> {
+    use crate::config::{EmailTransport, SmtpSecurity};
+    use lettre::message::{header::ContentType, Mailbox};
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+    let from: Mailbox = cfg
+        .from
+        .parse()
+        .map_err(|_| "email.from is not an address".to_string())?;
+    let to_box: Mailbox = to
+        .trim()
+        .parse()
+        .map_err(|_| "the address on file is not an email address".to_string())?;
+    match &cfg.transport {
+        EmailTransport::Smtp {
+            host,
+            port,
+            security,
+            username,
+            password,
+            timeout,
+        } => {
+            let message = Message::builder()
+                .from(from)
+                .to(to_box)
+                .subject(subject)
+                .date_now()
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.to_string())
+                .map_err(|e| format!("cannot build the notice: {e}"))?;
+            let builder = match security {
+                SmtpSecurity::None => {
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                }
+                SmtpSecurity::StartTls => {
+                    AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                        .map_err(|e| format!("smtp tls: {e}"))?
+                }
+                SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                    .map_err(|e| format!("smtp tls: {e}"))?,
+            };
+            let mut builder = builder.port(*port).timeout(Some(*timeout));
+            if let Some(username) = username {
+                builder = builder.credentials(Credentials::new(
+                    username.clone(),
+                    password.clone().unwrap_or_default(),
+                ));
+            }
+            let transport = builder.build();
+            match tokio::time::timeout(*timeout, transport.send(message)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(format!("smtp: {}", scrub(&e.to_string(), to))),
+                Err(_) => Err("smtp: no answer in time".into()),
+            }
+        }
+        EmailTransport::Outbox { dir } => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            let body = format!("From: {}\nTo: {to}\nSubject: {subject}\n\n{text}", cfg.from);
+            tokio::fs::write(dir.join(format!("{stamp}-notice.txt")), body)
+                .await
+                .map_err(|e| format!("outbox: {e}"))
+        }
+    }
+}
+
+fn scrub(detail: &str, to: &str) -> String {
+    detail.replace(to.trim(), &mask_email(to))
+}

@@ -35,6 +35,20 @@ pub struct PendingLogin {
     /// MFA. Kept inside the held login so it shares its lifetime and single use.
     #[serde(default)]
     pub held_body: Option<HeldBody>,
+    /// Set-up's proof of the email / mobile on file (`mfa.enrollment.verify_contact`): where
+    /// the proof code went and whether it was entered. Held logins saved before this field
+    /// existed load as "not proven".
+    #[serde(default)]
+    pub contact_proof: Option<ContactProof>,
+}
+
+/// A contact proof during set-up.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ContactProof {
+    /// `email` or `text`: the method whose code proves the contact.
+    pub method: String,
+    /// The code sent there was entered for this held login.
+    pub proven: bool,
 }
 
 /// A held JSON login answer.

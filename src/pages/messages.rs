@@ -114,6 +114,41 @@ impl Message {
         .with_retry(routes::START, "Start again")
     }
 
+    /// A roster is configured and does not list this login: no set-up (`mfa.enrollment`).
+    pub fn not_in_roster() -> Message {
+        Message::new(
+            403,
+            "We couldn't find your membership record",
+            "We couldn't find your membership record in the member roster, so we can't set up two-step verification for this sign-in.",
+        )
+        .with_details("Please contact support (details below). They will check your membership record and help you finish setting up.")
+        .with_retry(routes::SITE_HOME, "Back to the sign-in page")
+    }
+
+    /// Set-up must first prove the roster email / mobile, and the roster has neither.
+    pub fn no_contact_on_file(roster_update_url: Option<&str>) -> Message {
+        let msg = Message::new(
+            409,
+            "We can't set up verification for you yet",
+            "Before you set up two-step verification we send a code to the email address or mobile number on your roster record, and your record has neither.",
+        )
+        .with_details("Please update your roster information, then sign in again. If you have trouble, contact support (details below).");
+        match roster_update_url {
+            Some(url) => msg.with_retry(url, "Update your roster information"),
+            None => msg.with_retry(routes::SITE_HOME, "Back to the sign-in page"),
+        }
+    }
+
+    /// An authenticator app was submitted before the contact on file was proven.
+    pub fn contact_proof_required() -> Message {
+        Message::new(
+            403,
+            "Please confirm it's you first",
+            "Before you set up an authenticator app, we send a code to the email address or mobile number on your roster record. Please start again and enter that code first.",
+        )
+        .with_retry(routes::START, "Start again")
+    }
+
     /// An unknown gateway path.
     pub fn not_found() -> Message {
         Message::new(404, "Page not found", "We could not find that page.")
@@ -137,11 +172,17 @@ mod tests {
             Message::too_large(),
             Message::csrf_failed(),
             Message::not_found(),
+            Message::not_in_roster(),
+            Message::no_contact_on_file(None),
+            Message::contact_proof_required(),
         ]
         .iter()
         .map(|message| message.status)
         .collect();
-        assert_eq!(statuses, [400, 403, 429, 503, 502, 400, 413, 403, 404]);
+        assert_eq!(
+            statuses,
+            [400, 403, 429, 503, 502, 400, 413, 403, 404, 403, 409, 403]
+        );
     }
 
     #[test]

@@ -4,16 +4,159 @@
 
 use std::time::Duration;
 
-use super::{fail_closed, help_senders, message, page, save_pending, Held};
+use super::{fail_closed, help_senders, message, page, save_pending, Flow, Held};
 use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
 use crate::mfa::codes;
-use crate::mfa::contact::{self, method_name, parse_method, Destination, SendOutcome};
+use crate::mfa::contact::{
+    self, method_name, parse_method, Destination, ProofOutcome, SendOutcome, SetupGate,
+    SetupRefusal,
+};
+use crate::mfa::pending::ContactProof;
 use crate::mfa::release::release_response;
-use crate::mfa::verify::{confirm_enrollment, VerifyOutcome};
+use crate::mfa::session::clear_cookie;
+use crate::mfa::verify::VerifyOutcome;
 use crate::pages::{EnrollChoose, EnrollContact, Message, MethodChoice, Page, TrustOption};
 use crate::state::AppState;
+
+/// Destinations the member must prove one of before an authenticator app is registered
+/// (`None`: no proof needed, or already given for this login).
+type Proof = Option<Vec<Destination>>;
+
+/// Every set-up step goes through here: the roster decides first whether this login may set
+/// up at all, and whether it must prove the contact on file before the app (DESIGN.md, login
+/// step 3). The same rule serves the JSON API ([`crate::mfa::contact::setup_gate`]).
+pub(super) async fn route(state: &AppState, held: Held<'_, '_>, flow: Flow) -> GatewayResponse {
+    let gate = match contact::setup_gate(state, &held.login).await {
+        Ok(gate) => gate,
+        Err(e) => {
+            tracing::error!(event = "roster_unavailable", error = %e);
+            return fail_closed(state);
+        }
+    };
+    let proof: Proof = match gate {
+        SetupGate::Refused(why) => return refuse(state, &held, why).await,
+        SetupGate::ProveContact(destinations) => Some(destinations),
+        SetupGate::Open => None,
+    };
+    match flow {
+        Flow::Choose => choose(state, held, None).await,
+        Flow::ChooseMethod => chosen(state, held, &proof).await,
+        Flow::ConfirmApp if proof.is_some() => {
+            // Posting the app's code without the proof (e.g. straight to /_mfa/enroll/app).
+            tracing::warn!(event = "enrollment_proof_missing", user = %held.login.user, method = "app");
+            message(state, Message::contact_proof_required())
+        }
+        Flow::ConfirmApp => confirm(state, held, Method::App, &proof).await,
+        Flow::ConfirmContact => {
+            let method = held
+                .login
+                .method
+                .as_deref()
+                .and_then(|m| parse_method(state, m))
+                .filter(|m| *m != Method::App);
+            match method {
+                Some(m) if proving_for_app(&held, &proof, m) => prove(state, held, m).await,
+                Some(m) => confirm(state, held, m, &proof).await,
+                None => start(state, held, &proof).await,
+            }
+        }
+        Flow::Resend => resend(state, held, &proof).await,
+        Flow::Start | Flow::Verify | Flow::SwitchMethod | Flow::Cancel => {
+            start(state, held, &proof).await
+        }
+    }
+}
+
+/// True when the code for `method` being entered is the proof before an app set-up.
+fn proving_for_app(held: &Held<'_, '_>, proof: &Proof, method: Method) -> bool {
+    proof.is_some()
+        && held
+            .login
+            .contact_proof
+            .as_ref()
+            .is_some_and(|p| !p.proven && p.method == method_name(method))
+}
+
+/// No set-up for this login: the page says why and whom to contact; the held login is void.
+async fn refuse(state: &AppState, held: &Held<'_, '_>, why: SetupRefusal) -> GatewayResponse {
+    contact::audit_refusal(&held.login.user, why);
+    if let Err(e) = crate::mfa::pending::void(state.ephemeral.as_ref(), &held.id).await {
+        tracing::error!(event = "store_error", error = %e);
+        return fail_closed(state);
+    }
+    let url = state.config.branding.roster_update_url.as_deref();
+    let msg = match why {
+        SetupRefusal::NotInRoster => Message::not_in_roster(),
+        SetupRefusal::NoContactOnFile => Message::no_contact_on_file(url),
+    };
+    message(state, msg).with_cookie(clear_cookie(state, &state.cookie_names.pending))
+}
+
+/// The member wants the authenticator app but must first prove the contact on file: a code
+/// goes to the contact already chosen for the proof, else the first one (configured order).
+async fn begin_app_proof(
+    state: &AppState,
+    mut held: Held<'_, '_>,
+    destinations: &[Destination],
+) -> GatewayResponse {
+    let current = held.login.contact_proof.as_ref().and_then(|p| {
+        destinations
+            .iter()
+            .find(|d| method_name(d.method) == p.method)
+    });
+    let Some(dest) = current.or(destinations.first()).cloned() else {
+        return fail_closed(state);
+    };
+    let name = method_name(dest.method);
+    held.login.method = Some(name.to_string());
+    held.login.contact_proof = Some(ContactProof {
+        method: name.to_string(),
+        proven: false,
+    });
+    if let Err(resp) = save_pending(state, &held).await {
+        return resp;
+    }
+    tracing::info!(event = "contact_proof_started", user = %held.login.user, method = name);
+    let (error, notice) = match codes::was_sent(state, &held.id, name).await {
+        Ok(true) => (None, None),
+        Ok(false) => send(state, &held, &dest).await,
+        Err(_) => return fail_closed(state),
+    };
+    contact_page(state, &held, dest.method, error, notice).await
+}
+
+/// The proof code was entered: on success the authenticator-app set-up follows.
+async fn prove(state: &AppState, mut held: Held<'_, '_>, method: Method) -> GatewayResponse {
+    let code = held.req.field("code").unwrap_or_default().to_string();
+    match contact::prove_contact(state, &held.id, method, &code).await {
+        Ok(ProofOutcome::Proven(login)) => {
+            held.login = *login;
+            held.login.method = Some(method_name(Method::App).to_string());
+            if let Err(resp) = save_pending(state, &held).await {
+                return resp;
+            }
+            super::enroll_app::app_page(state, held, None).await
+        }
+        Ok(ProofOutcome::Refused(VerifyOutcome::Wrong { attempts_left })) => {
+            let error = format!(
+                "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
+                 You can try {attempts_left} more time(s)."
+            );
+            contact_page(state, &held, method, Some(error), None).await
+        }
+        Ok(ProofOutcome::Refused(VerifyOutcome::CodeExpired { .. })) => {
+            let error = "That code has expired. Please request a new code.".to_string();
+            contact_page(state, &held, method, Some(error), None).await
+        }
+        Ok(ProofOutcome::Refused(other)) => super::challenge::outcome_page(state, &held, other),
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            fail_closed(state)
+        }
+    }
+}
 
 /// The describing choice for one method.
 pub(super) fn method_choice(method: Method, masked_destination: Option<String>) -> MethodChoice {
@@ -56,15 +199,23 @@ async fn options(
         .collect())
 }
 
+/// The authenticator-app set-up, or first the proof of the contact on file.
+async fn to_app(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
+    match proof {
+        Some(destinations) => begin_app_proof(state, held, destinations).await,
+        None => super::enroll_app::app_page(state, held, None).await,
+    }
+}
+
 /// First page of set-up: the method already chosen for this login, the only one, or the choice.
-pub(super) async fn start(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
+async fn start(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
     match held
         .login
         .method
         .as_deref()
         .and_then(|m| parse_method(state, m))
     {
-        Some(Method::App) => return super::enroll_app::app_page(state, held, None).await,
+        Some(Method::App) => return to_app(state, held, proof).await,
         Some(method) => return contact_page(state, &held, method, None, None).await,
         None => {}
     }
@@ -73,12 +224,13 @@ pub(super) async fn start(state: &AppState, held: Held<'_, '_>) -> GatewayRespon
         Err(resp) => return resp,
     };
     match options.as_slice() {
-        [(Method::App, _)] => super::enroll_app::app_page(state, held, None).await,
+        [(Method::App, _)] => to_app(state, held, proof).await,
         [(method, Some(dest))] => {
             // The only way to set up: send the first code right away.
             let (method, dest) = (*method, dest.clone());
             let mut held = held;
             held.login.method = Some(method_name(method).to_string());
+            held.login.contact_proof = None;
             if let Err(resp) = save_pending(state, &held).await {
                 return resp;
             }
@@ -120,7 +272,7 @@ fn render_choice(
 }
 
 /// The method choice page (also "Choose a different method" during set-up).
-pub(super) async fn choose(
+async fn choose(
     state: &AppState,
     mut held: Held<'_, '_>,
     error: Option<String>,
@@ -137,7 +289,7 @@ pub(super) async fn choose(
 }
 
 /// The member picked a method on the choice page.
-pub(super) async fn chosen(state: &AppState, mut held: Held<'_, '_>) -> GatewayResponse {
+async fn chosen(state: &AppState, mut held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
     let options = match options(state, &held.login.user).await {
         Ok(o) => o,
         Err(resp) => return resp,
@@ -154,7 +306,12 @@ pub(super) async fn chosen(state: &AppState, mut held: Held<'_, '_>) -> GatewayR
         )
         .await;
     };
+    if method == Method::App {
+        return to_app(state, held, proof).await;
+    }
+    // An email / text set-up proves its contact with its own first code.
     held.login.method = Some(method_name(method).to_string());
+    held.login.contact_proof = None;
     if let Err(resp) = save_pending(state, &held).await {
         return resp;
     }
@@ -189,8 +346,8 @@ async fn send(
     }
 }
 
-/// "Resend code" during an email / text set-up.
-pub(super) async fn resend(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
+/// "Resend code" during an email / text set-up (or its proof before the app).
+async fn resend(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
     let Some(method) = held
         .login
         .method
@@ -198,14 +355,14 @@ pub(super) async fn resend(state: &AppState, held: Held<'_, '_>) -> GatewayRespo
         .and_then(|m| parse_method(state, m))
         .filter(|m| *m != Method::App)
     else {
-        return start(state, held).await;
+        return start(state, held, proof).await;
     };
     let dest = match contact::destinations(state, &held.login.user).await {
         Ok(d) => d.into_iter().find(|d| d.method == method),
         Err(_) => return fail_closed(state),
     };
     let Some(dest) = dest else {
-        return start(state, held).await;
+        return start(state, held, proof).await;
     };
     let (error, notice) = send(state, &held, &dest).await;
     contact_page(state, &held, method, error, notice).await
@@ -238,6 +395,28 @@ async fn contact_page(
         );
     };
     let name = method_name(method);
+    let proving = held
+        .login
+        .contact_proof
+        .as_ref()
+        .is_some_and(|p| !p.proven && p.method == name);
+    let notice = if proving {
+        let what = if method == Method::Email {
+            "email address"
+        } else {
+            "mobile number"
+        };
+        let first = format!(
+            "Before you set up an authenticator app, please confirm the {what} on your roster \
+             record: enter the code we sent there. Then you scan the QR code."
+        );
+        Some(match notice {
+            Some(n) => format!("{first} {n}"),
+            None => first,
+        })
+    } else {
+        notice
+    };
     let (sent, wait) = match (
         codes::was_sent(state, &held.id, name).await,
         codes::resend_wait(state, &held.id, name).await,
@@ -298,10 +477,11 @@ pub(super) fn chosen_period(state: &AppState, held: &Held<'_, '_>) -> Option<Dur
 }
 
 /// The member typed the first code (from the app, or the one we sent).
-pub(super) async fn confirm(
+async fn confirm(
     state: &AppState,
     held: Held<'_, '_>,
     method: Method,
+    proof: &Proof,
 ) -> GatewayResponse {
     let active = held
         .login
@@ -309,7 +489,7 @@ pub(super) async fn confirm(
         .as_deref()
         .and_then(|m| parse_method(state, m));
     if active != Some(method) {
-        return start(state, held).await;
+        return start(state, held, proof).await;
     }
     let Some(period) = chosen_period(state, &held) else {
         let error =
@@ -317,7 +497,8 @@ pub(super) async fn confirm(
         return retry_page(state, held, method, error).await;
     };
     let code = held.req.field("code").unwrap_or_default().to_string();
-    match confirm_enrollment(state, &held.id, method, &code, period.as_secs()).await {
+    let user = held.login.user.clone();
+    match contact::confirm_setup(state, &held.id, &user, method, &code, period.as_secs()).await {
         Ok(VerifyOutcome::Passed { login, member }) => release_response(
             state,
             &login,

@@ -9,7 +9,6 @@ mod enroll_app;
 
 use bytes::Bytes;
 
-use crate::config::Method;
 use crate::http::cookies::request_cookies;
 use crate::http::response::GatewayResponse;
 use crate::mfa::login::{UNAVAILABLE_PATH, UNREADABLE_PATH};
@@ -193,23 +192,7 @@ async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> 
     let enrolling = held.login.must_enroll;
     match flow {
         Flow::Cancel => cancel(state, held).await,
-        Flow::Start if enrolling => enroll::start(state, held).await,
-        Flow::Choose if enrolling => enroll::choose(state, held, None).await,
-        Flow::ChooseMethod if enrolling => enroll::chosen(state, held).await,
-        Flow::ConfirmApp if enrolling => enroll::confirm(state, held, Method::App).await,
-        Flow::ConfirmContact if enrolling => {
-            let method = held
-                .login
-                .method
-                .as_deref()
-                .and_then(|m| crate::mfa::contact::parse_method(state, m));
-            match method {
-                Some(m) if m != Method::App => enroll::confirm(state, held, m).await,
-                _ => enroll::start(state, held).await,
-            }
-        }
-        Flow::Resend if enrolling => enroll::resend(state, held).await,
-        Flow::Verify | Flow::SwitchMethod if enrolling => enroll::start(state, held).await,
+        _ if enrolling => enroll::route(state, held, flow).await,
         Flow::Verify => challenge::verify(state, held).await,
         Flow::Resend => challenge::resend(state, held).await,
         Flow::SwitchMethod => challenge::switch(state, held).await,

@@ -74,6 +74,13 @@ pub struct GatewayOptions {
     pub edge_yaml: Option<String>,
     /// `mfa.revocation_check` (how stale a member's cached epoch may be).
     pub revocation_check: String,
+    /// `mfa.enrollment.verify_contact`; `None` leaves it out (the product default: on with a
+    /// roster and email / text). The default here is `Some(false)`: the suites written before
+    /// the contact proof set up with the password alone; `tests/enrollment_policy.rs` covers
+    /// the proof.
+    pub verify_contact: Option<bool>,
+    /// `mfa.enrollment.allow_unlisted`; `None` leaves it out (product default: false).
+    pub allow_unlisted: Option<bool>,
 }
 
 /// The `site:` section for the demo legacy site.
@@ -123,6 +130,8 @@ impl Default for GatewayOptions {
             site_yaml: None,
             edge_yaml: None,
             revocation_check: "5s".into(),
+            verify_contact: Some(false),
+            allow_unlisted: None,
         }
     }
 }
@@ -301,7 +310,7 @@ upstream:
   trust_periods: {periods}
   default_trust_period: {default_period}
   revocation_check: {revocation_check}
-{cookies}{storage}keys:
+{enrollment}{cookies}{storage}keys:
   cookie:
 {cookie_keys}  secret:
 {secret_keys}branding:
@@ -346,6 +355,20 @@ upstream:
             default_period = o.default_trust_period,
             code_ttl = o.code_ttl,
             revocation_check = o.revocation_check,
+            enrollment = {
+                let mut e = String::new();
+                if let Some(v) = o.verify_contact {
+                    e.push_str(&format!("    verify_contact: {v}\n"));
+                }
+                if let Some(v) = o.allow_unlisted {
+                    e.push_str(&format!("    allow_unlisted: {v}\n"));
+                }
+                if e.is_empty() {
+                    e
+                } else {
+                    format!("  enrollment:\n{e}")
+                }
+            },
             cookie_keys = key_list(&o.cookie_key_ids, "cookie", self.dir.path()),
             secret_keys = key_list(&o.secret_key_ids, "secret", self.dir.path()),
         );

@@ -7,9 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::super::duration::format_duration;
-use super::super::raw::{RawAttempts, RawMfa};
+use super::super::raw::{RawAttempts, RawEnrollment, RawMfa};
 use super::super::{
-    AttemptLimits, EmailConfig, Method, MfaPolicy, RosterConfig, RosterSource, SmsConfig,
+    AttemptLimits, EmailConfig, EnrollmentPolicy, Method, MfaPolicy, RosterConfig, RosterSource,
+    SmsConfig,
 };
 use super::{checks, Context, Report};
 
@@ -84,7 +85,50 @@ pub(super) fn mfa(context: &mut Context, raw: &RawMfa) -> MfaPolicy {
         trust_periods,
         default_trust_period,
         revocation_check,
+        // Settled by [`enrollment`] once the roster is known.
+        enrollment: EnrollmentPolicy {
+            verify_contact: false,
+            allow_unlisted: false,
+        },
     }
+}
+
+/// `mfa.enrollment`, which depends on the roster: proving the contact on file is the default
+/// whenever there is a roster to find it in and a way (email / text) to send a code there.
+pub(super) fn enrollment(
+    context: &mut Context,
+    mut mfa: MfaPolicy,
+    raw: &RawEnrollment,
+    roster: &RosterConfig,
+) -> MfaPolicy {
+    let has_roster = !matches!(roster.source, RosterSource::None);
+    let can_send = mfa.methods.iter().any(|m| *m != Method::App);
+    let verify_contact = match raw.verify_contact {
+        None => has_roster && can_send,
+        Some(false) => false,
+        Some(true) if !has_roster => {
+            context.report.error(
+                "mfa.enrollment.verify_contact",
+                "true needs a roster (roster.file or roster.reso) holding members' email / mobile; \
+                 without one set it to false (then anyone with the password can set up MFA)",
+            );
+            false
+        }
+        Some(true) if !can_send => {
+            context.report.error(
+                "mfa.enrollment.verify_contact",
+                "true needs \"email\" or \"text\" in mfa.methods to send the code that proves the \
+                 contact on file; enable one, or set verify_contact to false",
+            );
+            false
+        }
+        Some(true) => true,
+    };
+    mfa.enrollment = EnrollmentPolicy {
+        verify_contact,
+        allow_unlisted: raw.allow_unlisted.unwrap_or(false),
+    };
+    mfa
 }
 
 /// `2025-11-05` (midnight UTC) or an RFC 3339 timestamp.

@@ -1,0 +1,546 @@
+//! Set-up proves the contact on file (`mfa.enrollment.verify_contact`), the roster is the member
+//! list (`mfa.enrollment.allow_unlisted`), and a replaced method is announced by email. Oracle:
+//! what the demo site saw (`site_saw_session_of`), the mail the real SMTP receiver got, the
+//! texts the Twilio-shaped provider got, and the audit log.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{
+    totp, Browser, GatewayOptions, Harness, Resp, ADMIN_TOKEN, THIRTY_DAYS, TWILIO_SID,
+    TWILIO_TOKEN,
+};
+use crate::support::mail::Mail;
+use crate::support::sms_provider::FakeSmsProvider;
+use crate::support::smtp_receiver::SmtpReceiver;
+
+/// A real SMTP receiver, or `None` (test skipped, said loudly) when aiosmtpd is missing outside CI.
+fn smtp() -> Option<SmtpReceiver> {
+    let receiver = SmtpReceiver::start();
+    if receiver.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide python3-aiosmtpd"
+        );
+        eprintln!("SKIPPED: python3-aiosmtpd is not installed, so no SMTP receiver can run");
+    }
+    receiver
+}
+
+/// The first run of exactly six digits in `text`.
+fn six_digits(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let run = &bytes[i..i + 6];
+        let before = i.checked_sub(1).is_some_and(|j| bytes[j].is_ascii_digit());
+        let after = bytes.get(i + 6).is_some_and(u8::is_ascii_digit);
+        (run.iter().all(u8::is_ascii_digit) && !before && !after)
+            .then(|| String::from_utf8_lossy(run).into_owned())
+    })
+}
+
+/// The `n`-th email (waits for it), parsed, with its plain-text body.
+fn nth_mail(smtp: &SmtpReceiver, n: usize) -> (Mail, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while smtp.messages().len() <= n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "email #{n} did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mail = Mail::parse(&smtp.messages()[n]);
+    let body = mail
+        .part_text("text/plain")
+        .unwrap_or_else(|| mail.decoded_body());
+    (mail, body)
+}
+
+fn email_code(smtp: &SmtpReceiver, n: usize) -> String {
+    six_digits(&nth_mail(smtp, n).1).expect("a 6-digit code in the email")
+}
+
+async fn text_code(sms: &FakeSmsProvider, n: usize) -> String {
+    for _ in 0..200 {
+        if let Some(req) = sms.requests().get(n) {
+            return six_digits(&req.form()["Body"]).expect("code in the text");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("text #{n} did not arrive");
+}
+
+fn proof_options(smtp: &SmtpReceiver) -> GatewayOptions {
+    GatewayOptions {
+        methods: vec!["app".into(), "email".into()],
+        smtp_port: Some(smtp.port()),
+        // The product default with a roster and email enabled.
+        verify_contact: None,
+        admin: true,
+        ..GatewayOptions::default()
+    }
+}
+
+/// Replaces the roster file with `yaml` and restarts the gateway so it reads it.
+async fn set_roster(h: &mut Harness, yaml: &str) {
+    std::fs::write(h.dir.path().join("roster.yaml"), yaml).expect("roster");
+    h.restart_gateway().await;
+}
+
+/// The demo roster without member `skip`, plus `extra` YAML entries.
+fn roster_without(h: &Harness, skip: &str, extra: &str) -> String {
+    let users: Vec<_> = h
+        .users
+        .iter()
+        .filter(|u| u.username != skip)
+        .cloned()
+        .collect();
+    format!("{}{extra}", mfa_gateway::demo::demo_roster_yaml(&users))
+}
+
+fn audit(h: &Harness) -> Vec<Value> {
+    std::fs::read_to_string(h.audit_path())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn audited(h: &Harness, event: &str, user: &str) -> Vec<Value> {
+    audit(h)
+        .into_iter()
+        .filter(|e| e["event"] == event && e["user"] == user)
+        .collect()
+}
+
+async fn csrf(b: &mut Browser) -> String {
+    let page = b.get("/_mfa/").await;
+    page.input_value("csrf")
+        .unwrap_or_else(|| panic!("no csrf: {}", page.body))
+}
+
+fn assert_not_released(resp: &Resp, h: &Harness) {
+    assert_ne!(resp.status, 303, "released? {resp:?}");
+    assert!(
+        !resp
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with(h.session_cookie())),
+        "upstream session cookie leaked: {:?}",
+        resp.set_cookies
+    );
+}
+
+/// With the login held: choose the app, prove the emailed code (`mail_index`-th email), scan
+/// the QR and confirm; returns the secret and the release.
+async fn enroll_app_with_email_proof(
+    h: &Harness,
+    b: &mut Browser,
+    smtp: &SmtpReceiver,
+    mail_index: usize,
+) -> (Vec<u8>, Resp) {
+    let token = csrf(b).await;
+    let proof = b
+        .post_form("/_mfa/enroll", &[("csrf", &token), ("method", "app")])
+        .await;
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    assert!(proof.otpauth_uri().is_none(), "QR before the proof");
+    assert!(
+        proof
+            .text()
+            .contains("Before you set up an authenticator app"),
+        "{}",
+        proof.body
+    );
+    let code = email_code(smtp, mail_index);
+    let token = proof.input_value("csrf").unwrap();
+    let remember = THIRTY_DAYS.to_string();
+    let qr = b
+        .post_form(
+            "/_mfa/enroll/contact",
+            &[("csrf", &token), ("code", &code), ("remember", &remember)],
+        )
+        .await;
+    let uri = qr
+        .otpauth_uri()
+        .unwrap_or_else(|| panic!("no QR after the proof: {}", qr.body));
+    assert!(!h.site_saw_session_of("jdoe") || mail_index > 0);
+    let secret = totp::secret_from_uri(&uri);
+    let token = qr.input_value("csrf").unwrap();
+    let code = totp::code_at_step(&secret, totp::current_step());
+    let done = b
+        .post_form(
+            "/_mfa/enroll/app",
+            &[("csrf", &token), ("code", &code), ("remember", &remember)],
+        )
+        .await;
+    (secret, done)
+}
+
+#[tokio::test]
+async fn the_app_is_registered_only_after_the_emailed_code() {
+    let Some(smtp) = smtp() else { return };
+    let h = Harness::start(proof_options(&smtp)).await;
+    let user = h.user(0).clone();
+    let mut b = h.browser();
+    assert_eq!(b.login(&user.username, &user.password).await.status, 303);
+
+    // Straight to the app's confirmation, no proof: refused, nothing released or saved.
+    let token = csrf(&mut b).await;
+    let direct = b
+        .post_form(
+            "/_mfa/enroll/app",
+            &[
+                ("csrf", &token),
+                ("code", "123456"),
+                ("remember", "2592000"),
+            ],
+        )
+        .await;
+    assert_eq!(direct.status, 403, "{}", direct.body);
+    assert!(
+        direct.text().contains("confirm it's you"),
+        "{}",
+        direct.body
+    );
+    assert_not_released(&direct, &h);
+
+    // Choosing the app sends the proof code first; a wrong one does not open the QR.
+    let token = csrf(&mut b).await;
+    let proof = b
+        .post_form("/_mfa/enroll", &[("csrf", &token), ("method", "app")])
+        .await;
+    assert!(proof.otpauth_uri().is_none());
+    let code = email_code(&smtp, 0);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let token = proof.input_value("csrf").unwrap();
+    let refused = b
+        .post_form(
+            "/_mfa/enroll/contact",
+            &[("csrf", &token), ("code", wrong), ("remember", "2592000")],
+        )
+        .await;
+    assert!(refused.otpauth_uri().is_none(), "{}", refused.body);
+    assert!(refused.text().contains("didn't work"), "{}", refused.body);
+    // Still no QR on a fresh GET, and posting the app code is still refused.
+    let again = b.get("/_mfa/").await;
+    assert!(again.otpauth_uri().is_none(), "{}", again.body);
+    let token = again.input_value("csrf").unwrap();
+    let direct = b
+        .post_form(
+            "/_mfa/enroll/app",
+            &[
+                ("csrf", &token),
+                ("code", "123456"),
+                ("remember", "2592000"),
+            ],
+        )
+        .await;
+    assert_eq!(direct.status, 403);
+    assert!(!h.site_saw_session_of(&user.username));
+
+    // The right code opens the QR; the app's code finishes set-up.
+    let token = again.input_value("csrf").unwrap();
+    let qr = b
+        .post_form(
+            "/_mfa/enroll/contact",
+            &[("csrf", &token), ("code", &code), ("remember", "2592000")],
+        )
+        .await;
+    let secret = totp::secret_from_uri(&qr.otpauth_uri().expect("QR after the proof"));
+    assert!(!h.site_saw_session_of(&user.username));
+    let token = qr.input_value("csrf").unwrap();
+    let done = b
+        .post_form(
+            "/_mfa/enroll/app",
+            &[
+                ("csrf", &token),
+                ("code", &totp::code_at_step(&secret, totp::current_step())),
+                ("remember", "2592000"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(h.signed_in(&mut b).await);
+    assert!(h.site_saw_session_of(&user.username));
+    // A first set-up sends no change notice: the one email is the proof code.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 1);
+    assert_eq!(audited(&h, "enrollment_proof_missing", "jdoe").len(), 2);
+    assert_eq!(audited(&h, "contact_proven", "jdoe").len(), 1);
+}
+
+#[tokio::test]
+async fn choosing_email_needs_no_second_code() {
+    let Some(smtp) = smtp() else { return };
+    let h = Harness::start(proof_options(&smtp)).await;
+    let user = h.user(0).clone();
+    let mut b = h.browser();
+    b.login(&user.username, &user.password).await;
+    let token = csrf(&mut b).await;
+    let page = b
+        .post_form("/_mfa/enroll", &[("csrf", &token), ("method", "email")])
+        .await;
+    let token = page.input_value("csrf").unwrap();
+    let done = b
+        .post_form(
+            "/_mfa/enroll/contact",
+            &[
+                ("csrf", &token),
+                ("code", &email_code(&smtp, 0)),
+                ("remember", "2592000"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(h.signed_in(&mut b).await);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+async fn api_login(b: &mut Browser, user: &str, password: &str) -> Resp {
+    b.post_json(
+        "/api/login",
+        &json!({ "username": user, "password": password }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_api_asks_for_the_texted_proof_before_the_app() {
+    let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
+    let options = GatewayOptions {
+        methods: vec!["app".into(), "text".into()],
+        twilio_base_url: Some(sms.base_url()),
+        verify_contact: Some(true),
+        ..GatewayOptions::default()
+    };
+    let h = Harness::start(options).await;
+    let user = h.user(0).clone();
+    let mut app = h.browser();
+    let login = api_login(&mut app, &user.username, &user.password).await;
+    assert_eq!(login.status, 401, "{}", login.body);
+    let challenge = login.json()["challenge"].as_str().unwrap().to_string();
+    assert_eq!(
+        login.json()["contact_verification"],
+        json!({ "required": true, "verified": false, "methods": ["text"] })
+    );
+
+    let enroll = app
+        .post_json(
+            "/_mfa/api/enroll",
+            &json!({ "challenge": challenge, "method": "app" }),
+        )
+        .await;
+    assert_eq!(enroll.status, 403, "{}", enroll.body);
+    assert_eq!(enroll.json()["error"], "contact_unverified");
+    assert!(enroll.json().get("otpauth_uri").is_none());
+    let confirm = app
+        .post_json(
+            "/_mfa/api/enroll/confirm",
+            &json!({ "challenge": challenge, "code": "123456" }),
+        )
+        .await;
+    assert!(confirm.status >= 400, "{}", confirm.body);
+    assert!(sms.requests().is_empty(), "no code sent yet");
+
+    let sent = app
+        .post_json(
+            "/_mfa/api/enroll/contact",
+            &json!({ "challenge": challenge, "method": "text" }),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.json()["sent"], true);
+    let code = text_code(&sms, 0).await;
+    let proven = app
+        .post_json(
+            "/_mfa/api/enroll/contact",
+            &json!({ "challenge": challenge, "code": code }),
+        )
+        .await;
+    assert_eq!(proven.status, 200, "{}", proven.body);
+    assert_eq!(proven.json()["contact_verified"], true);
+    // Single use: the same code proves nothing twice (and the login is already proven).
+    let start = app
+        .post_json(
+            "/_mfa/api/enroll",
+            &json!({ "challenge": challenge, "method": "app" }),
+        )
+        .await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    let secret = totp::secret_from_uri(start.json()["otpauth_uri"].as_str().unwrap());
+    assert!(!h.site_saw_session_of(&user.username));
+    let done = app
+        .post_json(
+            "/_mfa/api/enroll/confirm",
+            &json!({ "challenge": challenge,
+                     "code": totp::code_at_step(&secret, totp::current_step()),
+                     "remember_secs": THIRTY_DAYS }),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.json()["token"].as_str().is_some_and(|t| !t.is_empty()));
+}
+
+#[tokio::test]
+async fn a_login_missing_from_the_roster_gets_no_setup() {
+    let Some(smtp) = smtp() else { return };
+    let mut h = Harness::start(proof_options(&smtp)).await;
+    let user = h.user(2).clone();
+    let roster = roster_without(&h, &user.username, "");
+    set_roster(&mut h, &roster).await;
+
+    let mut b = h.browser();
+    let login = b.login(&user.username, &user.password).await;
+    assert_eq!(login.status, 303);
+    let page = b.get("/_mfa/").await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    let text = page.text();
+    assert!(
+        text.contains("We couldn't find your membership record"),
+        "{text}"
+    );
+    assert!(text.contains("support@smartmls.com"), "{text}");
+    assert!(page.otpauth_uri().is_none() && page.input_value("code").is_none());
+    // The held login is void: nothing can be set up or released afterwards.
+    let again = b.get("/_mfa/").await;
+    assert!(
+        again.text().contains("Please sign in again"),
+        "{}",
+        again.body
+    );
+    assert!(!h.signed_in(&mut b).await);
+    assert!(!h.site_saw_session_of(&user.username));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(smtp.messages().is_empty(), "no code is sent");
+    let refused = audited(&h, "enrollment_refused", &user.username);
+    assert_eq!(refused.len(), 1, "{:?}", audit(&h));
+    assert_eq!(refused[0]["reason"], "not_in_roster");
+
+    // The API client gets a stable code.
+    let mut app = h.browser();
+    let login = api_login(&mut app, &user.username, &user.password).await;
+    assert_eq!(login.status, 403, "{}", login.body);
+    assert_eq!(login.json()["error"], "not_in_roster");
+    assert_eq!(login.json()["support"]["email"], "support@smartmls.com");
+    assert!(!h.site_saw_session_of(&user.username));
+}
+
+#[tokio::test]
+async fn no_email_or_mobile_on_file_means_no_setup() {
+    let Some(smtp) = smtp() else { return };
+    let mut h = Harness::start(proof_options(&smtp)).await;
+    let user = h.user(1).clone();
+    let extra = format!(
+        "- login_id: \"{}\"\n  name: \"Alan Smith\"\n",
+        user.username
+    );
+    let roster = roster_without(&h, &user.username, &extra);
+    set_roster(&mut h, &roster).await;
+
+    let mut b = h.browser();
+    b.login(&user.username, &user.password).await;
+    let page = b.get("/_mfa/").await;
+    assert_eq!(page.status, 409, "{}", page.body);
+    let text = page.text();
+    assert!(text.contains("update your roster information"), "{text}");
+    assert!(text.contains("https://www.smartmls.com/roster"), "{text}");
+    assert!(text.contains("support@smartmls.com"), "{text}");
+    assert!(page.otpauth_uri().is_none());
+    assert!(!h.signed_in(&mut b).await);
+    assert!(!h.site_saw_session_of(&user.username));
+    let refused = audited(&h, "enrollment_refused", &user.username);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["reason"], "no_contact_on_file");
+}
+
+#[tokio::test]
+async fn allow_unlisted_lets_a_login_missing_from_the_roster_set_up_the_app() {
+    let Some(smtp) = smtp() else { return };
+    let mut h = Harness::start(GatewayOptions {
+        allow_unlisted: Some(true),
+        ..proof_options(&smtp)
+    })
+    .await;
+    let user = h.user(2).clone();
+    let roster = roster_without(&h, &user.username, "");
+    set_roster(&mut h, &roster).await;
+    let mut b = h.browser();
+    b.login(&user.username, &user.password).await;
+    // No contact on file to prove, so (the documented price of allow_unlisted) the app set-up
+    // opens with the password alone; email is not offered without an address.
+    let (_, done) = crate::common::enroll_held(&mut b, THIRTY_DAYS).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(h.signed_in(&mut b).await);
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_replaced_method_is_announced_to_the_email_on_file() {
+    let Some(smtp) = smtp() else { return };
+    let h = Harness::start(proof_options(&smtp)).await;
+    let user = h.user(0).clone();
+    let mut b = h.browser();
+    b.login(&user.username, &user.password).await;
+    let (_, done) = enroll_app_with_email_proof(&h, &mut b, &smtp, 0).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    // Support resets the member; their next set-up (a new phone) replaces the method.
+    let reset = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/users/{}/reset",
+            h.admin_url(),
+            user.username
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "reason": "new phone", "by": "support-test" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success(), "{:?}", reset.text().await);
+    let mut phone = h.browser();
+    assert_eq!(
+        phone.login(&user.username, &user.password).await.status,
+        303
+    );
+    let (secret, done) = enroll_app_with_email_proof(&h, &mut phone, &smtp, 1).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    let (mail, body) = nth_mail(&smtp, 2);
+    assert!(
+        mail.header("subject")
+            .is_some_and(|s| s.contains("verification method was changed")),
+        "{:?}",
+        mail.header("subject")
+    );
+    assert!(body.contains("If this wasn't you"), "{body}");
+    assert!(body.contains("support@smartmls.com"), "{body}");
+    assert!(six_digits(&body).is_none(), "no code in the notice: {body}");
+    let key = base32(&secret);
+    let flat: String = body
+        .split_whitespace()
+        .collect::<String>()
+        .to_ascii_uppercase();
+    assert!(!flat.contains(&key[..8]), "no secret in the notice: {body}");
+    assert_eq!(audited(&h, "change_notice_sent", &user.username).len(), 1);
+}
+
+/// RFC 4648 base32 without padding (the form authenticator secrets are shown in).
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            out.push(ALPHABET[((buffer >> (bits - 5)) & 31) as usize] as char);
+            bits -= 5;
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
