@@ -212,7 +212,9 @@ fn login_form(c: &mut Criterion) {
 /// The strict edge and the forwarding plan (issue 12): what every request pays before routing
 /// and before going upstream.
 fn edge_and_forwarding(c: &mut Criterion) {
-    use mfa_gateway::http::edge::{check_host, check_method, check_raw_head, check_request_framing, check_response};
+    use mfa_gateway::http::edge::{
+        check_host, check_method, check_raw_head, check_request_framing, check_response,
+    };
     use mfa_gateway::http::forwarded::{plan, Forwarding};
     let config = bench_config();
     let keys = key_ring();

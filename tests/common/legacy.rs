@@ -13,13 +13,32 @@
 //! one line per request the app received, with the member it saw signed in. Tests use the
 //! oracle to check what really reached the app through the gateway. See
 //! `tests/legacy/README.md` for the apps themselves.
+//!
+//! Layout: the per-stack [`Profile`]s are in `legacy/profiles.rs`, the launching of the app
+//! processes (PHP's built-in server, Node.js Express, Tomcat with a private `CATALINA_BASE`)
+//! in `legacy/launch.rs`; this file keeps [`Stack`], [`LegacyApp`] and its oracle.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener as StdListener;
+// Explicit paths: `tests/legacy_apps.rs` includes this file with `#[path]`, which would
+// otherwise look for these next to it rather than in `legacy/`.
+#[path = "legacy/launch.rs"]
+mod launch;
+#[path = "legacy/profiles.rs"]
+mod profiles;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
+
+use launch::{check_installed, StartError};
+
+// The public paths as before the split; not every test binary uses every item (as with
+// `dead_code` above).
+#[allow(unused_imports)]
+pub use launch::free_port;
+#[allow(unused_imports)]
+pub use profiles::{ApiLoginProfile, Profile, EXPRESS, PHP, TOMCAT};
 
 /// One of the legacy stacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,106 +79,6 @@ impl Stack {
     }
 }
 
-/// A JSON login endpoint (`POST` with `{"username":..,"password":..}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiLoginProfile {
-    /// Path of the JSON login POST.
-    pub path: &'static str,
-    /// RFC 6901 pointer to the username in the request body.
-    pub username_pointer: &'static str,
-    /// RFC 6901 pointer to the password in the request body.
-    pub password_pointer: &'static str,
-}
-
-/// What the gateway config and the tests need to know about a stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Profile {
-    /// `php`, `express` or `tomcat`.
-    pub name: &'static str,
-    /// Path of the login form's POST: `/login`, or Tomcat's `/j_security_check`.
-    pub login_path: &'static str,
-    /// Page to GET first to obtain the login form: `/login`, or for Tomcat a protected page
-    /// (`/home`), which the container answers with its login page and an anonymous session.
-    pub login_page: &'static str,
-    /// Form field of the username.
-    pub username_field: &'static str,
-    /// Form field of the password.
-    pub password_field: &'static str,
-    /// Form field (also accepted in the query string) naming where to go after the login; the
-    /// app follows it only when it is a local path (starts with `/`, not `//`). Tomcat has none:
-    /// it returns to the protected page that was asked for.
-    pub next_field: Option<&'static str>,
-    /// Name of the session cookie.
-    pub session_cookie: &'static str,
-    /// The login POST only works with the anonymous session made when the login form was
-    /// shown (Tomcat FORM auth keeps the original request in it; without it: 408).
-    pub needs_pre_login_session: bool,
-    /// Statuses of a successful login answer (it also sets a new session cookie).
-    pub success_status: &'static [u16],
-    /// A `Location` starting with this marks a failed / not-signed-in answer (PHP and Express
-    /// send anonymous visitors of members' pages to `/login?next=..`; a wrong password is a 200
-    /// with the form). Caution: a *successful* login with `next=/login/` also redirects there.
-    /// Tomcat answers a wrong password with a 200 forward to this error page, never a redirect.
-    pub login_failure_prefix: &'static str,
-    /// A members' page showing the member's name.
-    pub home_path: &'static str,
-    /// JSON `{"user":"jdoe"}` or `{"user":null}` (also at `/api/whoami`).
-    pub whoami_path: &'static str,
-    /// Ends the session and redirects to `/`.
-    pub logout_path: &'static str,
-    /// The JSON login endpoint, for the stacks that have one.
-    pub api_login: Option<ApiLoginProfile>,
-}
-
-const API_LOGIN: ApiLoginProfile = ApiLoginProfile {
-    path: "/api/login",
-    username_pointer: "/username",
-    password_pointer: "/password",
-};
-
-/// PHP native sessions (`php -S`, `tests/legacy/php/router.php`).
-pub static PHP: Profile = Profile {
-    name: "php",
-    login_path: "/login",
-    login_page: "/login",
-    username_field: "username",
-    password_field: "password",
-    next_field: Some("next"),
-    session_cookie: "PHPSESSID",
-    needs_pre_login_session: false,
-    success_status: &[302],
-    login_failure_prefix: "/login",
-    home_path: "/home",
-    whoami_path: "/whoami",
-    logout_path: "/logout",
-    api_login: Some(API_LOGIN),
-};
-
-/// Express + express-session (`tests/legacy/express/app.js`).
-pub static EXPRESS: Profile = Profile {
-    name: "express",
-    session_cookie: "connect.sid",
-    ..PHP
-};
-
-/// Tomcat 10 FORM authentication (`tests/legacy/tomcat`).
-pub static TOMCAT: Profile = Profile {
-    name: "tomcat",
-    login_path: "/j_security_check",
-    login_page: "/home",
-    username_field: "j_username",
-    password_field: "j_password",
-    next_field: None,
-    session_cookie: "JSESSIONID",
-    needs_pre_login_session: true,
-    success_status: &[303, 302],
-    login_failure_prefix: "/login-error.jsp",
-    home_path: "/home",
-    whoami_path: "/whoami",
-    logout_path: "/logout",
-    api_login: None,
-};
-
 /// One line of the oracle log: a request as the app received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppRequest {
@@ -178,14 +97,6 @@ pub struct AppRequest {
 /// The request the harness itself sends (readiness and [`LegacyApp::whoami_direct`]); left
 /// out of [`LegacyApp::requests`].
 const PROBE_PATH: &str = "/whoami?legacy-harness=probe";
-
-/// How long a stack may take to answer after its start (Tomcat compiles its JSPs first).
-fn start_timeout(stack: Stack) -> Duration {
-    match stack {
-        Stack::Tomcat => Duration::from_secs(90),
-        _ => Duration::from_secs(30),
-    }
-}
 
 /// A running legacy app: its process (group) and private temporary directory.
 pub struct LegacyApp {
@@ -227,111 +138,6 @@ impl LegacyApp {
             }
         }
         panic!("{last_error}")
-    }
-
-    async fn try_start(stack: Stack) -> Result<LegacyApp, StartError> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("legacy-{}-", stack.name()))
-            .tempdir()
-            .expect("temporary directory for a legacy app");
-        let port = free_port();
-        let log = dir.path().join("requests.log");
-        std::fs::write(&log, "").expect("create the oracle log");
-        let stdout = dir.path().join("app.stdout");
-        let stderr = dir.path().join("app.stderr");
-        let mut cmd = command(stack, port, dir.path(), &log);
-        cmd.current_dir(dir.path())
-            .env("LEGACY_LOG", &log)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&stdout).expect("app stdout file"))
-            .stderr(std::fs::File::create(&stderr).expect("app stderr file"));
-        // Its own process group, so that Drop ends PHP's workers / Tomcat's JVM with it.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let began = Instant::now();
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the legacy {} app: {e}", stack.name()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("HTTP client");
-        let mut app = LegacyApp {
-            stack,
-            port,
-            log,
-            stdout,
-            stderr,
-            child: Some(child),
-            http,
-            started_in: Duration::ZERO,
-            dir,
-        };
-        app.wait_until_ready(began).await?;
-        app.started_in = began.elapsed();
-        eprintln!(
-            "legacy {} app ready on {} in {} ms",
-            stack.name(),
-            app.addr(),
-            app.started_in.as_millis()
-        );
-        Ok(app)
-    }
-
-    async fn wait_until_ready(&mut self, began: Instant) -> Result<(), StartError> {
-        let deadline = began + start_timeout(self.stack);
-        let url = format!("http://{}{PROBE_PATH}", self.addr());
-        let probe = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .expect("HTTP client");
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                let msg = format!(
-                    "legacy {} app exited with {status} before answering on {}:\n{}",
-                    self.stack.name(),
-                    self.addr(),
-                    self.output()
-                );
-                return Err(if looks_like_port_taken(&self.output()) {
-                    StartError::PortTaken(msg)
-                } else {
-                    StartError::Failed(msg)
-                });
-            }
-            if self.stack == Stack::Tomcat && looks_like_port_taken(&self.output()) {
-                return Err(StartError::PortTaken(format!(
-                    "legacy tomcat app could not bind {}:\n{}",
-                    self.addr(),
-                    self.output()
-                )));
-            }
-            if let Ok(resp) = probe.get(&url).send().await {
-                let ok = resp.status() == 200;
-                if let Ok(json) = resp.json::<serde_json::Value>().await {
-                    if ok && json.get("user").is_some() {
-                        return Ok(());
-                    }
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(StartError::Failed(format!(
-                    "legacy {} app did not answer on {} within {:?}:\n{}",
-                    self.stack.name(),
-                    self.addr(),
-                    start_timeout(self.stack),
-                    self.output()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     /// Which stack this is.
@@ -470,123 +276,6 @@ impl LegacyApp {
     }
 }
 
-impl Drop for LegacyApp {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // The whole process group: PHP's forked workers, the JVM behind catalina.sh.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-enum StartError {
-    PortTaken(String),
-    Failed(String),
-}
-
-fn looks_like_port_taken(output: &str) -> bool {
-    let lower = output.to_ascii_lowercase();
-    lower.contains("address already in use") || lower.contains("eaddrinuse")
-}
-
-/// `tests/legacy` in the source tree (read only).
-fn sources() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/legacy")
-}
-
-fn catalina_home() -> PathBuf {
-    std::env::var_os("CATALINA_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/tomcat10"))
-}
-
-fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
-
-/// `Err(what is missing)` when the stack cannot run here.
-fn check_installed(stack: Stack) -> Result<(), String> {
-    match stack {
-        Stack::Php => {
-            on_path("php").ok_or("php not found (Debian package php-cli)")?;
-        }
-        Stack::Express => {
-            on_path("node").ok_or("node not found (Debian package nodejs)")?;
-            let modules = sources().join("express/node_modules");
-            for package in ["express", "express-session"] {
-                if !modules.join(package).join("package.json").is_file() {
-                    return Err(format!(
-                        "{package} not installed (run `npm ci` in tests/legacy/express)"
-                    ));
-                }
-            }
-        }
-        Stack::Tomcat => {
-            on_path("java").ok_or("java not found (a JDK 17 is expected)")?;
-            on_path("bash").ok_or("bash not found")?;
-            let home = catalina_home();
-            for file in [
-                "bin/catalina.sh",
-                "bin/bootstrap.jar",
-                "lib/catalina.jar",
-                "lib/jasper.jar",
-            ] {
-                if !home.join(file).is_file() {
-                    return Err(format!(
-                        "{} missing (Debian package tomcat10-common)",
-                        home.join(file).display()
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn command(stack: Stack, port: u16, dir: &Path, _log: &Path) -> Command {
-    let src = sources();
-    match stack {
-        Stack::Php => {
-            let sessions = dir.join("sessions");
-            std::fs::create_dir(&sessions).expect("PHP session directory");
-            let mut cmd = Command::new("php");
-            cmd.arg("-S")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("-d")
-                .arg(format!("session.save_path={}", sessions.display()))
-                .arg(src.join("php/router.php"))
-                // Serve parallel requests (the built-in server forks this many workers).
-                .env("PHP_CLI_SERVER_WORKERS", "4");
-            cmd
-        }
-        Stack::Express => {
-            let mut cmd = Command::new("node");
-            cmd.arg(src.join("express/app.js"))
-                .env("PORT", port.to_string())
-                .env("HOST", "127.0.0.1")
-                .env("NODE_ENV", "production");
-            cmd
-        }
-        Stack::Tomcat => {
-            let mut cmd = Command::new("bash");
-            cmd.arg(src.join("tomcat/run.sh"))
-                .env("PORT", port.to_string())
-                .env("CATALINA_HOME", catalina_home())
-                .env("CATALINA_BASE", dir.join("base"));
-            cmd
-        }
-    }
-}
-
 /// Parses one oracle line: PHP / Express `{"method","path","user"}` (user null when
 /// anonymous); Tomcat's access log `{"method","path","query","user"}` with `-` for none.
 fn parse_line(stack: Stack, line: &str) -> AppRequest {
@@ -609,22 +298,4 @@ fn parse_line(stack: Stack, line: &str) -> AppRequest {
         user = user.filter(|u| u != "-");
     }
     AppRequest { method, path, user }
-}
-
-/// A free TCP port on loopback, in 20000–32767 (below Linux's ephemeral range, so a port the
-/// OS hands out for `bind(0)` or a client socket elsewhere is never the one an app is about to
-/// bind). Same idea as the harness's `free_port`, but its counter starts half the range away
-/// from the harness's so the two never hand out the same port in one test binary.
-pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let seed = ((std::process::id() as u16).wrapping_mul(7919) % 12_000 + 6_000) % 12_000;
-    for _ in 0..12_000 {
-        let offset = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(seed) % 12_000;
-        let port = 20_000 + offset;
-        if StdListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in 20000-32000")
 }

@@ -64,7 +64,11 @@ impl Zoo {
         let app = LegacyApp::start(stack).await?;
         let options = GatewayOptions {
             upstream: Some(app.addr()),
-            site_yaml: Some(site_yaml(app.profile(), true) + &identity_yaml(app.profile())),
+            site_yaml: Some(format!(
+                "{}{}",
+                site_yaml(app.profile(), true),
+                identity_yaml(app.profile())
+            )),
             ..GatewayOptions::default()
         };
         let gw = Harness::start_or_skip(options).await?;
