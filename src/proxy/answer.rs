@@ -92,12 +92,7 @@ pub(super) async fn on_login_response(
         Some(_) => Err(ExtractError::Malformed),
         None => Err(ExtractError::Missing),
     };
-    let host = session
-        .req_header()
-        .headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let host = request_host(session);
     let own_hosts = [
         host,
         state.config.upstream.address.as_str(),
@@ -184,12 +179,7 @@ pub(super) async fn guard_session_cookies(
             if let (Some(probe), false) =
                 (state.config.site.identity.as_ref(), after.pairs.is_empty())
             {
-                let host = session
-                    .req_header()
-                    .headers
-                    .get("host")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
+                let host = request_host(session);
                 let confirmed = crate::mfa::identity::probe(state, probe, &after, host)
                     .await
                     .ok()
@@ -243,4 +233,14 @@ fn remove_session_cookies(
         resp.append_header("set-cookie", *header)?;
     }
     Ok(())
+}
+
+/// The `Host` the client asked for (sent on with the identity probe; same-origin redirects).
+fn request_host(session: &Session) -> &str {
+    session
+        .req_header()
+        .headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }

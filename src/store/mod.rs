@@ -185,6 +185,69 @@ pub struct RekeySummary {
     pub unreadable: Vec<String>,
 }
 
+/// What a re-key does with one stored member row (shared by the backends' `rekey_all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RowMove {
+    /// Already canonical.
+    Keep,
+    /// The login has no canonical form.
+    Invalid,
+    /// The TOTP secret opens with no listed key: left alone.
+    Unreadable,
+    /// Move the row to `key`, with the secret re-sealed for it.
+    Move {
+        key: String,
+        resealed: Option<String>,
+    },
+}
+
+impl RowMove {
+    /// Decides for the row of `login` with sealed secret `sealed`.
+    pub(crate) fn plan(
+        login: &str,
+        sealed: Option<&str>,
+        cipher: &crypto::SecretCipher,
+        canon: Canonicalize<'_>,
+    ) -> StoreResult<RowMove> {
+        let Some(key) = canon(login) else {
+            return Ok(RowMove::Invalid);
+        };
+        if key == login {
+            return Ok(RowMove::Keep);
+        }
+        // The login is bound into the ciphertext, so a moved secret is sealed again.
+        let resealed = match sealed {
+            Some(sealed) => match cipher.open(login, sealed) {
+                Ok(secret) => Some(cipher.seal(&key, &secret)?),
+                Err(_) => return Ok(RowMove::Unreadable),
+            },
+            None => None,
+        };
+        Ok(RowMove::Move { key, resealed })
+    }
+
+    /// Records a row that is not moved; returns the move to make, if any.
+    pub(crate) fn note(
+        self,
+        login: String,
+        summary: &mut RekeySummary,
+    ) -> Option<(String, String, Option<String>)> {
+        summary.examined += 1;
+        match self {
+            RowMove::Keep => None,
+            RowMove::Invalid => {
+                summary.invalid.push(login);
+                None
+            }
+            RowMove::Unreadable => {
+                summary.unreadable.push(login);
+                None
+            }
+            RowMove::Move { key, resealed } => Some((login, key, resealed)),
+        }
+    }
+}
+
 /// What [`DurableStore::reseal_secrets`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResealSummary {

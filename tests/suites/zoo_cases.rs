@@ -24,6 +24,17 @@ fn password() -> String {
         .expect("demo member")
 }
 
+/// A browser in which jdoe signed in and set up the authenticator app (MFA passed, session
+/// released), and what the set-up produced.
+async fn signed_in_member(zoo: &Zoo) -> (crate::common::Browser, crate::common::Enrolled) {
+    let mut b = zoo.browser();
+    let held = zoo.login(&mut b, USER, &password(), None).await;
+    assert_eq!(held.location.as_deref(), Some("/_mfa/"), "held: {held:?}");
+    let (enrolled, done) = enroll_held(&mut b, THIRTY_DAYS).await;
+    assert_eq!(done.status, 303, "released: {done:?}");
+    (b, enrolled)
+}
+
 /// Sends raw bytes to the gateway on a new connection and reads the answer until the
 /// gateway closes it or a short quiet period passes.
 async fn raw(port: u16, bytes: &[u8]) -> String {
@@ -309,9 +320,7 @@ async fn regression_content_length_list_smuggling() {
         return;
     };
     // A member who passed MFA: their session is what a smuggled request would ride on.
-    let mut member = zoo.browser();
-    let _ = zoo.login(&mut member, USER, &password(), None).await;
-    let _ = enroll_held(&mut member, THIRTY_DAYS).await;
+    let (mut member, _) = signed_in_member(&zoo).await;
     assert_eq!(zoo.whoami(&mut member).await.as_deref(), Some(USER));
     zoo.app.clear_log();
 
@@ -359,9 +368,7 @@ async fn stolen_session_value_without_binding_is_anonymous_in_every_spelling() {
         return;
     };
     let p = zoo.profile();
-    let mut member = zoo.browser();
-    let _ = zoo.login(&mut member, USER, &password(), None).await;
-    let _ = enroll_held(&mut member, THIRTY_DAYS).await;
+    let (mut member, _) = signed_in_member(&zoo).await;
     assert_eq!(zoo.whoami(&mut member).await.as_deref(), Some(USER));
     let value = member
         .cookie(p.session_cookie)
@@ -439,9 +446,7 @@ async fn regression_username_spellings_the_app_folds_meet_the_members_challenge(
     let Some(zoo) = Zoo::start(STACK).await else {
         return;
     };
-    let mut member = zoo.browser();
-    let _ = zoo.login(&mut member, USER, &password(), None).await;
-    let _ = enroll_held(&mut member, THIRTY_DAYS).await;
+    let (mut member, _) = signed_in_member(&zoo).await;
     zoo.app.clear_log();
     for spelling in ["ｊdoe", "ʲdoe", "JDOE", " jdoe", "ＪＤＯＥ"] {
         let mut thief = zoo.browser();
@@ -539,9 +544,7 @@ async fn regression_session_swap_in_a_signed_in_browser_is_a_new_login() {
         .find(|u| u.username == "asmith")
         .map(|u| u.password)
         .expect("asmith");
-    let mut b = zoo.browser();
-    let _ = zoo.login(&mut b, USER, &password(), None).await;
-    let _ = enroll_held(&mut b, THIRTY_DAYS).await;
+    let (mut b, _) = signed_in_member(&zoo).await;
     assert_eq!(zoo.whoami(&mut b).await.as_deref(), Some(USER));
     zoo.app.clear_log();
     // The form login (with next= back to the login page where the stack has one).

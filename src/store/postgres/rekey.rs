@@ -5,7 +5,7 @@ use sqlx::postgres::PgPool;
 
 use super::connect::bounded;
 use crate::store::crypto::SecretCipher;
-use crate::store::{Canonicalize, RekeySummary, StoreResult};
+use crate::store::{Canonicalize, RekeySummary, RowMove, StoreResult};
 
 /// Re-keys every row whose login is not canonical, re-sealing its TOTP secret for the new key.
 pub(super) async fn rekey_all(
@@ -20,23 +20,9 @@ pub(super) async fn rekey_all(
     .await?;
     let mut summary = RekeySummary::default();
     for (login, sealed) in rows {
-        summary.examined += 1;
-        let Some(key) = canon(&login) else {
-            summary.invalid.push(login);
+        let planned = RowMove::plan(&login, sealed.as_deref(), cipher, canon)?;
+        let Some((login, key, resealed)) = planned.note(login, &mut summary) else {
             continue;
-        };
-        if key == login {
-            continue;
-        }
-        let resealed = match &sealed {
-            Some(sealed) => match cipher.open(&login, sealed) {
-                Ok(secret) => Some(cipher.seal(&key, &secret)?),
-                Err(_) => {
-                    summary.unreadable.push(login);
-                    continue;
-                }
-            },
-            None => None,
         };
         let mut tx = bounded("re-keying a member", pool.begin()).await?;
         let copied = bounded(

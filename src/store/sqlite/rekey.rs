@@ -5,7 +5,7 @@ use sqlx::sqlite::SqlitePool;
 
 use super::schema::unavailable;
 use crate::store::crypto::SecretCipher;
-use crate::store::{Canonicalize, RekeySummary, StoreResult};
+use crate::store::{Canonicalize, RekeySummary, RowMove, StoreResult};
 
 /// Re-keys every row whose login is not canonical. Each move is one transaction: the row is
 /// copied under the new key (its TOTP secret re-sealed, because the login is bound into the
@@ -22,23 +22,9 @@ pub(super) async fn rekey_all(
             .map_err(unavailable("listing members"))?;
     let mut summary = RekeySummary::default();
     for (login, sealed) in rows {
-        summary.examined += 1;
-        let Some(key) = canon(&login) else {
-            summary.invalid.push(login);
+        let planned = RowMove::plan(&login, sealed.as_deref(), cipher, canon)?;
+        let Some((login, key, resealed)) = planned.note(login, &mut summary) else {
             continue;
-        };
-        if key == login {
-            continue;
-        }
-        let resealed = match &sealed {
-            Some(sealed) => match cipher.open(&login, sealed) {
-                Ok(secret) => Some(cipher.seal(&key, &secret)?),
-                Err(_) => {
-                    summary.unreadable.push(login);
-                    continue;
-                }
-            },
-            None => None,
         };
         let mut tx = pool
             .begin()
