@@ -4,6 +4,7 @@
 //! (see `common::legacy::Stack::of_this_binary`).
 
 mod common;
+mod support;
 
 use common::legacy::Stack;
 
@@ -32,3 +33,6 @@ mod attacks_trust;
 
 #[path = "suites/revocation_cases.rs"]
 mod revocation;
+
+#[path = "suites/enrollment_policy_cases.rs"]
+mod enrollment_policy;
