@@ -446,7 +446,7 @@ async fn regression_username_spellings_the_app_folds_meet_the_members_challenge(
     let Some(zoo) = Zoo::start(STACK).await else {
         return;
     };
-    let (mut member, _) = signed_in_member(&zoo).await;
+    let _member = signed_in_member(&zoo).await;
     zoo.app.clear_log();
     for spelling in ["ｊdoe", "ʲdoe", "JDOE", " jdoe", "ＪＤＯＥ"] {
         let mut thief = zoo.browser();
