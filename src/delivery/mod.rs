@@ -13,6 +13,7 @@
 
 pub mod mask;
 pub mod message;
+pub mod notice;
 pub mod outbox;
 pub mod phone;
 pub mod sms;

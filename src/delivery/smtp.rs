@@ -22,6 +22,33 @@ use crate::config::{Branding, EmailConfig, EmailTransport, SmtpSecurity};
 /// Provider name in errors and logs.
 const PROVIDER: &str = "smtp";
 
+/// The SMTP transport for the configured relay (shared with the change notices of
+/// [`super::notice`]).
+pub(crate) fn transport(
+    host: &str,
+    port: u16,
+    security: SmtpSecurity,
+    username: &Option<String>,
+    password: &Option<String>,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+    let builder = match security {
+        SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+            .map_err(|error| tls_misconfigured(host, &error))?,
+        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+            .map_err(|error| tls_misconfigured(host, &error))?,
+    };
+    let mut builder = builder.port(port).timeout(Some(timeout));
+    if let Some(username) = username {
+        builder = builder.credentials(Credentials::new(
+            username.clone(),
+            password.clone().unwrap_or_default(),
+        ));
+    }
+    Ok(builder.build())
+}
+
 /// Sends code emails through one SMTP relay.
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -55,24 +82,8 @@ impl SmtpSender {
                 cfg.from
             ))
         })?;
-        let builder = match security {
-            SmtpSecurity::None => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-            }
-            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|error| tls_misconfigured(host, &error))?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                .map_err(|error| tls_misconfigured(host, &error))?,
-        };
-        let mut builder = builder.port(*port).timeout(Some(*timeout));
-        if let Some(username) = username {
-            builder = builder.credentials(Credentials::new(
-                username.clone(),
-                password.clone().unwrap_or_default(),
-            ));
-        }
         Ok(Self {
-            transport: builder.build(),
+            transport: transport(host, *port, *security, username, password, *timeout)?,
             from,
             subject: cfg.subject.clone(),
             branding: branding.clone(),

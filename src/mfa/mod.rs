@@ -7,6 +7,7 @@ pub mod contact;
 pub mod identity;
 pub mod limits;
 pub mod login;
+pub mod notice;
 pub mod pending;
 pub mod redirect;
 pub mod release;
