@@ -177,7 +177,7 @@ pub fn migrate(config_path: &Path) -> Result<(), CommandError> {
     }
     for login in &summary.invalid {
         println!(
-            "unreachable member {:?}: the login has control or invisible characters",
+            "unreachable member {:?}: control, invisible or compatibility characters (the member sets up again)",
             login.escape_debug().to_string()
         );
     }

@@ -77,7 +77,16 @@ pub async fn rekey_members(
     store: &dyn crate::store::DurableStore,
     fold_case: bool,
 ) -> crate::store::StoreResult<crate::store::RekeySummary> {
-    let canon = move |login: &str| canonical(login, fold_case).ok();
+    // A stored login that NFKC changes was typed in compatibility characters (`ｊdoe`): under
+    // the old keying that was exactly how a password thief got a fresh set-up, so its
+    // enrolment is not moved onto the member's key. It stays unreachable (reported with the
+    // invalid ones); the member sets up again, proving their contact.
+    let canon = move |login: &str| {
+        if is_compatibility_spelling(login) {
+            return None;
+        }
+        canonical(login, fold_case).ok()
+    };
     let summary = store.rekey_logins(&canon).await?;
     for (from, to) in &summary.rekeyed {
         tracing::info!(event = "member_rekeyed", from = %from, to = %to);
@@ -89,6 +98,12 @@ pub async fn rekey_members(
         tracing::warn!(event = "member_login_invalid", login = %login.escape_debug());
     }
     Ok(summary)
+}
+
+/// True when NFKC changes `login`: it holds compatibility characters (full-width letters,
+/// superscripts, ligatures …) that no member types for their own login.
+pub fn is_compatibility_spelling(login: &str) -> bool {
+    !unicode_normalization::is_nfkc(login)
 }
 
 /// Controls (Cc, except the ordinary space characters trimmed anyway), bidirectional controls
@@ -151,6 +166,14 @@ mod tests {
             canonical(&"a".repeat(300), true),
             Err(UsernameError::TooLong)
         );
+    }
+
+    #[test]
+    fn compatibility_spellings_are_told_apart() {
+        assert!(is_compatibility_spelling("ｊdoe"));
+        assert!(is_compatibility_spelling("agent⁷"));
+        assert!(!is_compatibility_spelling("jdoe"));
+        assert!(!is_compatibility_spelling("straße"));
     }
 
     #[test]

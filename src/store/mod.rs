@@ -179,7 +179,9 @@ pub struct RekeySummary {
     /// Rows left alone because the canonical login already has a row (that row is the one
     /// every lookup finds; the old one is unreachable), `(old login, canonical login)`.
     pub conflicts: Vec<(String, String)>,
-    /// Rows whose login has no canonical form (unreachable: such logins are refused).
+    /// Rows the canonicaliser gave no key: logins with invisible characters (refused at
+    /// login), or compatibility spellings the re-key refuses to move (see
+    /// `mfa::username::rekey_members`). Left unreachable.
     pub invalid: Vec<String>,
     /// Rows whose TOTP secret no listed key opens; left untouched.
     pub unreadable: Vec<String>,
