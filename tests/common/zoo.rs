@@ -61,14 +61,21 @@ pub const PROBE_QUERY: &str = "?source=mfa-gateway-probe";
 impl Zoo {
     /// Like [`Zoo::start`] with the identity probe configured.
     pub async fn start_with_probe(stack: Stack) -> Option<Zoo> {
+        Self::start_with_site(stack, |p| {
+            format!("{}{}", site_yaml(p, true), identity_yaml(p))
+        })
+        .await
+    }
+
+    /// Starts `stack` and a gateway whose `site:` section is `site(profile)`.
+    pub async fn start_with_site(
+        stack: Stack,
+        site: impl FnOnce(&Profile) -> String,
+    ) -> Option<Zoo> {
         let app = LegacyApp::start(stack).await?;
         let options = GatewayOptions {
             upstream: Some(app.addr()),
-            site_yaml: Some(format!(
-                "{}{}",
-                site_yaml(app.profile(), true),
-                identity_yaml(app.profile())
-            )),
+            site_yaml: Some(site(app.profile())),
             ..GatewayOptions::default()
         };
         let gw = Harness::start_or_skip(options).await?;

@@ -238,25 +238,18 @@ async fn regression_failed_looking_login_that_sets_a_session() {
 /// Bypass 2 with a success rule that is simply wrong for the app (ops error): never fails open.
 #[tokio::test]
 async fn regression_wrong_success_rule_never_fails_open() {
-    let Some(app) = crate::common::legacy::LegacyApp::start(STACK).await else {
+    let Some(zoo) = Zoo::start_with_site(STACK, |p| {
+        crate::common::zoo::site_yaml(p, false)
+            .replace("status: [302, 303]", "status: [201]")
+            .replace(
+                &format!("location_not_prefix: [{}]", p.login_failure_prefix),
+                "location_not_prefix: [/]",
+            )
+    })
+    .await
+    else {
         return;
     };
-    let p = app.profile();
-    let site = crate::common::zoo::site_yaml(p, false)
-        .replace("status: [302, 303]", "status: [201]")
-        .replace(
-            &format!("location_not_prefix: [{}]", p.login_failure_prefix),
-            "location_not_prefix: [/]",
-        );
-    let options = GatewayOptions {
-        upstream: Some(app.addr()),
-        site_yaml: Some(site),
-        ..GatewayOptions::default()
-    };
-    let Some(gw) = crate::common::Harness::start_or_skip(options).await else {
-        return;
-    };
-    let zoo = Zoo { app, gw };
     let mut b = zoo.browser();
     let resp = zoo.login(&mut b, USER, &password(), None).await;
     assert_session_never_left(&zoo, &resp, "wrong success rule");
@@ -583,20 +576,14 @@ async fn regression_session_swap_in_a_signed_in_browser_is_a_new_login() {
 /// A probe that cannot be read fails closed: nobody passes, the member is told to try again.
 #[tokio::test]
 async fn an_identity_probe_that_fails_fails_closed() {
-    let Some(app) = crate::common::legacy::LegacyApp::start(STACK).await else {
+    let Some(zoo) = Zoo::start_with_site(STACK, |p| {
+        crate::common::zoo::site_yaml(p, false)
+            + "  identity:\n    path: /no-such-page?source=mfa-gateway-probe\n    json_pointer: /user\n"
+    })
+    .await
+    else {
         return;
     };
-    let site = crate::common::zoo::site_yaml(app.profile(), false)
-        + "  identity:\n    path: /no-such-page?source=mfa-gateway-probe\n    json_pointer: /user\n";
-    let options = GatewayOptions {
-        upstream: Some(app.addr()),
-        site_yaml: Some(site),
-        ..GatewayOptions::default()
-    };
-    let Some(gw) = crate::common::Harness::start_or_skip(options).await else {
-        return;
-    };
-    let zoo = Zoo { app, gw };
     let mut b = zoo.browser();
     let resp = zoo.login(&mut b, USER, &password(), None).await;
     assert_eq!(
