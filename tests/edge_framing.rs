@@ -86,6 +86,13 @@ async fn regression_ambiguous_upstream_answers_are_never_returned_nor_pooled() {
         let before = up.connections.load(Ordering::SeqCst);
         let resp = b.get(path).await;
         assert_eq!(resp.status, 502, "{path}: {resp:?}");
+        // The gateway closes this connection: the answer must say so, or a client reuses a
+        // closing socket (seen as a flaky `IncompleteMessage` on the next request).
+        assert_eq!(
+            resp.headers.get("connection").and_then(|v| v.to_str().ok()),
+            Some("close"),
+            "{path}"
+        );
         assert!(
             resp.body.contains("support@smartmls.com"),
             "branded page: {path}"

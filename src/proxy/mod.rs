@@ -247,6 +247,10 @@ impl ProxyHttp for Gateway {
         // Once an answer head went out (the upstream's), another answer cannot follow it on
         // the same connection: closing it is the only clean end.
         let answered = session.response_written().is_some();
+        // The connection is not reused after this answer (`can_reuse_downstream: false`), so
+        // the answer must say so (`Connection: close`): a client that was told keep-alive would
+        // send its next request into a closing socket.
+        session.set_keepalive(None);
         if code > 0 && !answered {
             let resp = local::error_response(&self.state, session.req_header(), code, msg);
             if let Err(write_err) = resp.write(session).await {
