@@ -66,9 +66,14 @@ impl SiteState {
         }
     }
 
-    /// The member called `username`, compared case-insensitively.
+    /// The member called `username`, compared the way common frameworks do it: Unicode NFKC
+    /// (Django's `normalize_username`), trimmed, then case-insensitively. So `ｊdoe` signs in
+    /// `jdoe` here as it does on those frameworks, and the gateway's tests meet that folding
+    /// on the demo site too, not only in the zoo (issue 13).
     pub fn find_user(&self, username: &str) -> Option<&DemoUser> {
-        let wanted = username.trim();
+        use unicode_normalization::UnicodeNormalization as _;
+        let folded: String = username.nfkc().collect();
+        let wanted = folded.trim();
         self.users
             .iter()
             .find(|user| user.username.eq_ignore_ascii_case(wanted))
