@@ -269,12 +269,55 @@ fn edge_and_forwarding(c: &mut Criterion) {
     group.finish();
 }
 
+/// The live-session revocation check every bound request makes (issue 13): a warm cache is
+/// one hashed lookup; a miss (every `mfa.revocation_check`, 5 s by default, per member) reads
+/// the member's epoch from SQLite.
+fn revocation_check(c: &mut Criterion) {
+    use mfa_gateway::mfa::revocation::EpochCache;
+    use mfa_gateway::store::crypto::SecretCipher;
+    use mfa_gateway::store::sqlite::SqliteStore;
+    use mfa_gateway::store::DurableStore as _;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cipher = SecretCipher::new(&[NamedKey {
+        id: "k1".into(),
+        bytes: vec![9; 32],
+    }])
+    .expect("cipher");
+    let store = runtime
+        .block_on(SqliteStore::open(&dir.path().join("bench.sqlite"), cipher))
+        .expect("store");
+    let epoch = runtime.block_on(store.bump_epoch("jdoe")).expect("epoch");
+    let cache = EpochCache::new(std::time::Duration::from_secs(5), 100_000);
+    assert!(runtime
+        .block_on(cache.is_current(&store, "jdoe", epoch))
+        .expect("warm"));
+    let mut group = c.benchmark_group("revocation");
+    group.bench_function("warm cache (every bound request)", |b| {
+        b.iter(|| runtime.block_on(cache.is_current(&store, black_box("jdoe"), epoch)))
+    });
+    group.bench_function("miss: read the epoch from SQLite", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                cache.forget("jdoe").await;
+                cache.is_current(&store, black_box("jdoe"), epoch).await
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     binding_verify,
     cookie_rewrite,
     classification,
     login_form,
-    edge_and_forwarding
+    edge_and_forwarding,
+    revocation_check
 );
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! Start-up: builds the shared state (stores, keys, pages) from a validated [`Config`] and runs
 //! the pingora server with the gateway service on the configured listener.
 
+mod keepalive;
+pub mod tuning;
 mod unparsable;
 
 use std::sync::Arc;
@@ -248,16 +250,17 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
         unparsable::BrandedErrors::new(proxy, answers),
     );
     let addr = config.listen.address.to_string();
-    match &config.listen.tls {
-        Some(tls) => service
-            .add_tls(
-                &addr,
+    let tls = match &config.listen.tls {
+        Some(tls) => Some(
+            pingora::listeners::tls::TlsSettings::intermediate(
                 &tls.cert_file.display().to_string(),
                 &tls.key_file.display().to_string(),
             )
             .map_err(|e| StartError::Listen(e.to_string()))?,
-        None => service.add_tcp(&addr),
-    }
+        ),
+        None => None,
+    };
+    service.add_listener(tuning::listener(&addr, tls));
     server.add_service(service);
     tracing::info!(listen = %addr, upstream = %config.upstream.address, "mfa-gateway started");
     server.run_forever()

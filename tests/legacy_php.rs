@@ -1,7 +1,8 @@
 //! The gateway in front of the real php legacy app of `tests/legacy/php/` (issue 12):
-//! the MFA-bypass classes and the zoo flow (`suites/zoo_cases.rs`), and the shared flow and
-//! attack suites, which the harness runs in front of this stack because of this binary's name
-//! (see `common::legacy::Stack::of_this_binary`).
+//! the MFA-bypass classes and the zoo flow (`suites/zoo_cases.rs`), whose session it is
+//! (`suites/zoo_identity_cases.rs`), and the shared flow and attack suites, which the harness
+//! runs in front of this stack because of this binary's name (see
+//! `common::legacy::Stack::of_this_binary`).
 
 mod common;
 mod support;
@@ -18,6 +19,9 @@ fn the_harness_picks_this_stack() {
 
 #[path = "suites/zoo_cases.rs"]
 mod cases;
+
+#[path = "suites/zoo_identity_cases.rs"]
+mod identity_cases;
 
 #[path = "suites/flow_app_cases.rs"]
 mod flow_app;

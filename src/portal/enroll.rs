@@ -1,28 +1,30 @@
 //! Set-up pages: choose a method, then confirm it with a first code — from the authenticator
 //! app (QR, key, link) or sent to the roster email / mobile — and the trust period (24 hours or
 //! 30 days, 30 pre-selected).
+//!
+//! This module routes the set-up steps and holds the method choice, the confirmation and the
+//! trust periods; the authenticator-app page is in `enroll_app`, the proof of the contact on
+//! file before an app set-up in `enroll_proof`, and the email / text confirmation page in
+//! `enroll_contact`.
 
 use std::time::Duration;
 
-use super::{fail_closed, help_senders, message, page, save_pending, Flow, Held};
+use super::enroll_contact::{contact_page, resend, send};
+use super::enroll_proof::{begin_app_proof, prove};
+use super::{fail_closed, message, page, save_pending, Flow, Held};
 use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
-use crate::mfa::codes;
-use crate::mfa::contact::{
-    self, method_name, parse_method, Destination, ProofOutcome, SendOutcome, SetupGate,
-    SetupRefusal,
-};
-use crate::mfa::pending::ContactProof;
+use crate::mfa::contact::{self, method_name, parse_method, Destination, SetupGate, SetupRefusal};
 use crate::mfa::release::release_response;
 use crate::mfa::session::clear_cookie;
 use crate::mfa::verify::VerifyOutcome;
-use crate::pages::{EnrollChoose, EnrollContact, Message, MethodChoice, Page, TrustOption};
+use crate::pages::{EnrollChoose, Message, MethodChoice, Page, TrustOption};
 use crate::state::AppState;
 
 /// Destinations the member must prove one of before an authenticator app is registered
 /// (`None`: no proof needed, or already given for this login).
-type Proof = Option<Vec<Destination>>;
+pub(super) type Proof = Option<Vec<Destination>>;
 
 /// Every set-up step goes through here: the roster decides first whether this login may set
 /// up at all, and whether it must prove the contact on file before the app (DESIGN.md, login
@@ -94,70 +96,6 @@ async fn refuse(state: &AppState, held: &Held<'_, '_>, why: SetupRefusal) -> Gat
     message(state, msg).with_cookie(clear_cookie(state, &state.cookie_names.pending))
 }
 
-/// The member wants the authenticator app but must first prove the contact on file: a code
-/// goes to the contact already chosen for the proof, else the first one (configured order).
-async fn begin_app_proof(
-    state: &AppState,
-    mut held: Held<'_, '_>,
-    destinations: &[Destination],
-) -> GatewayResponse {
-    let current = held.login.contact_proof.as_ref().and_then(|p| {
-        destinations
-            .iter()
-            .find(|d| method_name(d.method) == p.method)
-    });
-    let Some(dest) = current.or(destinations.first()).cloned() else {
-        return fail_closed(state);
-    };
-    let name = method_name(dest.method);
-    held.login.method = Some(name.to_string());
-    held.login.contact_proof = Some(ContactProof {
-        method: name.to_string(),
-        proven: false,
-    });
-    if let Err(resp) = save_pending(state, &held).await {
-        return resp;
-    }
-    tracing::info!(event = "contact_proof_started", user = %held.login.user, method = name);
-    let (error, notice) = match codes::was_sent(state, &held.id, name).await {
-        Ok(true) => (None, None),
-        Ok(false) => send(state, &held, &dest).await,
-        Err(_) => return fail_closed(state),
-    };
-    contact_page(state, &held, dest.method, error, notice).await
-}
-
-/// The proof code was entered: on success the authenticator-app set-up follows.
-async fn prove(state: &AppState, mut held: Held<'_, '_>, method: Method) -> GatewayResponse {
-    let code = held.req.field("code").unwrap_or_default().to_string();
-    match contact::prove_contact(state, &held.id, method, &code).await {
-        Ok(ProofOutcome::Proven(login)) => {
-            held.login = *login;
-            held.login.method = Some(method_name(Method::App).to_string());
-            if let Err(resp) = save_pending(state, &held).await {
-                return resp;
-            }
-            super::enroll_app::app_page(state, held, None).await
-        }
-        Ok(ProofOutcome::Refused(VerifyOutcome::Wrong { attempts_left })) => {
-            let error = format!(
-                "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
-                 You can try {attempts_left} more time(s)."
-            );
-            contact_page(state, &held, method, Some(error), None).await
-        }
-        Ok(ProofOutcome::Refused(VerifyOutcome::CodeExpired { .. })) => {
-            let error = "That code has expired. Please request a new code.".to_string();
-            contact_page(state, &held, method, Some(error), None).await
-        }
-        Ok(ProofOutcome::Refused(other)) => super::challenge::outcome_page(state, &held, other),
-        Err(e) => {
-            tracing::error!(event = "store_error", error = %e);
-            fail_closed(state)
-        }
-    }
-}
-
 /// The describing choice for one method.
 pub(super) fn method_choice(method: Method, masked_destination: Option<String>) -> MethodChoice {
     let (label, description) = match method {
@@ -208,7 +146,7 @@ async fn to_app(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayR
 }
 
 /// First page of set-up: the method already chosen for this login, the only one, or the choice.
-async fn start(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
+pub(super) async fn start(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
     match held
         .login
         .method
@@ -322,125 +260,6 @@ async fn chosen(state: &AppState, mut held: Held<'_, '_>, proof: &Proof) -> Gate
             contact_page(state, &held, method, error, notice).await
         }
     }
-}
-
-/// Sends a code during set-up; returns (error, notice) for the page.
-async fn send(
-    state: &AppState,
-    held: &Held<'_, '_>,
-    dest: &Destination,
-) -> (Option<String>, Option<String>) {
-    match contact::send_code(state, &held.id, &held.login.user, dest).await {
-        Ok(SendOutcome::Sent) => (None, Some(format!("We sent a code to {}.", dest.masked))),
-        Ok(SendOutcome::Throttled(wait)) => {
-            (None, Some(format!("You can request a new code in {} seconds.", wait.as_secs())))
-        }
-        Ok(SendOutcome::Failed(_)) => (
-            Some("We couldn't send your code right now. Please try again in a moment, or choose a different method.".into()),
-            None,
-        ),
-        Err(e) => {
-            tracing::error!(event = "store_error", error = %e);
-            (Some("We couldn't send your code right now. Please try again in a moment.".into()), None)
-        }
-    }
-}
-
-/// "Resend code" during an email / text set-up (or its proof before the app).
-async fn resend(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
-    let Some(method) = held
-        .login
-        .method
-        .as_deref()
-        .and_then(|m| parse_method(state, m))
-        .filter(|m| *m != Method::App)
-    else {
-        return start(state, held, proof).await;
-    };
-    let dest = match contact::destinations(state, &held.login.user).await {
-        Ok(d) => d.into_iter().find(|d| d.method == method),
-        Err(_) => return fail_closed(state),
-    };
-    let Some(dest) = dest else {
-        return start(state, held, proof).await;
-    };
-    let (error, notice) = send(state, &held, &dest).await;
-    contact_page(state, &held, method, error, notice).await
-}
-
-/// The email / text confirmation page.
-async fn contact_page(
-    state: &AppState,
-    held: &Held<'_, '_>,
-    method: Method,
-    error: Option<String>,
-    notice: Option<String>,
-) -> GatewayResponse {
-    let dest = match contact::destinations(state, &held.login.user).await {
-        Ok(d) => d.into_iter().find(|d| d.method == method),
-        Err(e) => {
-            tracing::error!(event = "roster_unavailable", error = %e);
-            return fail_closed(state);
-        }
-    };
-    let Some(dest) = dest else {
-        return message(
-            state,
-            Message::new(
-                409,
-                "We don't have that contact on file",
-                "Please choose a different method.",
-            )
-            .with_retry("/_mfa/enroll?choose=1", "Choose a different method"),
-        );
-    };
-    let name = method_name(method);
-    let proving = held
-        .login
-        .contact_proof
-        .as_ref()
-        .is_some_and(|p| !p.proven && p.method == name);
-    let notice = if proving {
-        let what = if method == Method::Email {
-            "email address"
-        } else {
-            "mobile number"
-        };
-        let first = format!(
-            "Before you set up an authenticator app, please confirm the {what} on your roster \
-             record: enter the code we sent there. Then you scan the QR code."
-        );
-        Some(match notice {
-            Some(n) => format!("{first} {n}"),
-            None => first,
-        })
-    } else {
-        notice
-    };
-    let (sent, wait) = match (
-        codes::was_sent(state, &held.id, name).await,
-        codes::resend_wait(state, &held.id, name).await,
-    ) {
-        (Ok(sent), Ok(wait)) => (sent, wait),
-        _ => return fail_closed(state),
-    };
-    let (help_sender_email, help_sender_phone) = help_senders(state);
-    page(
-        state,
-        Page::EnrollContact(EnrollContact {
-            csrf: held.csrf.clone(),
-            method: name.to_string(),
-            masked_destination: dest.masked,
-            code_sent: sent,
-            code_ttl_label: describe_duration(state.config.mfa.code_ttl),
-            trust_options: trust_options(state, chosen_period(state, held)),
-            error,
-            notice,
-            resend_wait_secs: wait.map(|w| w.as_secs()),
-            help_sender_email,
-            help_sender_phone,
-        }),
-    )
 }
 
 /// The trust-period choices, the configured default pre-selected.

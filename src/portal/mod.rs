@@ -6,6 +6,8 @@ mod challenge;
 mod csrf;
 mod enroll;
 mod enroll_app;
+mod enroll_contact;
+mod enroll_proof;
 
 use bytes::Bytes;
 

@@ -31,12 +31,14 @@
 //! `X-Requested-With: XMLHttpRequest`). Anything past those bytes is not looked at (HTML then).
 //!
 //! Cost on the normal path. Per connection (not per request): one allocation, the boxed
-//! adapter with its fixed 1 KiB prefix buffer, and one reference-count increment. Per read: a
-//! flag check and, until the prefix is full, a copy of at most 1 KiB in total per request. Per
-//! write: one flag check and, for the first write of a response, a compare of its first bytes
-//! against `HTTP/1.x 40`, which a normal response head fails at its status code. No
-//! allocation, no other copy, no extra syscall, no extra task. Everything else (parsing the
-//! prefix, building the answer, logging, the lingering close) happens only once a pingora
+//! adapter, and one reference-count increment. Per request: the 1 KiB prefix buffer (allocated
+//! on the request's first read, released while the connection idles, see
+//! [`crate::server::keepalive`]) and, until it is full, a copy of at most 1 KiB; the bytes that
+//! ended the idle wait are copied once more into pingora's buffer. Per write: one flag check
+//! and, for the first write of a response, a compare of its first bytes against
+//! `HTTP/1.x 40`, which a normal response head fails at its status code. No extra syscall, no
+//! extra task. Everything else (parsing the prefix, building the answer, logging, the lingering
+//! close) happens only once a pingora
 //! error head was recognised.
 //!
 //! Each replacement logs one `event = "request_unparsable"` line (`request_method_refused` for
@@ -59,7 +61,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pingora::apps::ServerApp;
+use pingora::apps::{HttpServerApp, ServerApp};
 use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 
@@ -92,26 +94,38 @@ impl<A> BrandedErrors<A> {
 }
 
 #[async_trait]
-impl<A: ServerApp + Send + Sync + 'static> ServerApp for BrandedErrors<A> {
+impl<A: HttpServerApp + Send + Sync + 'static> ServerApp for BrandedErrors<A> {
     async fn process_new(
         self: &Arc<Self>,
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        // The inner app keeps an HTTP/1 connection (and so this adapter) across keep-alive
-        // requests itself; a stream it hands back is already wrapped. HTTP/2 is left alone.
-        let stream = if stream.as_any().is::<EdgeStream>()
-            || matches!(stream.selected_alpn_proto(), Some(ALPN::H2))
+        // HTTP/2 (and h2c or custom protocols, which the gateway never enables) stay with
+        // pingora's own loop, unwrapped: their errors are frames, not the head replaced here.
+        let plain_http1 = self
+            .inner
+            .server_options()
+            .is_none_or(|options| !options.h2c && !options.force_custom);
+        if !plain_http1
+            || matches!(
+                stream.selected_alpn_proto(),
+                Some(ALPN::H2) | Some(ALPN::Custom(_))
+            )
         {
-            stream
+            return ServerApp::process_new(&self.inner, stream, shutdown).await;
+        }
+        let edge = if stream.as_any().is::<EdgeStream>() {
+            stream.into_any().downcast::<EdgeStream>().ok()?
         } else {
             Box::new(EdgeStream::new(stream, self.answers.clone()))
         };
-        self.inner.process_new(stream, shutdown).await
+        // The keep-alive loop, with idle connections parked outside pingora (see `keepalive`).
+        super::keepalive::serve_http1(&self.inner, edge, shutdown).await;
+        None
     }
 
     async fn cleanup(&self) {
         // Graceful shutdown: the proxy stops taking requests on kept-alive connections.
-        self.inner.cleanup().await;
+        self.inner.http_cleanup().await;
     }
 }

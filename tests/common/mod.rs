@@ -15,134 +15,27 @@ pub mod legacy;
 pub mod totp;
 pub mod zoo;
 
-use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::{Path, PathBuf};
+mod flows;
+mod gateway_config;
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
 use std::process::Child;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mfa_gateway::demo::{demo_users, DemoSite, DemoUser};
 
 pub use backend::{Backend, ServerStores};
 pub use browser::{Browser, Resp};
+// The harness is used flat (`common::GatewayOptions`, `common::enroll_app`, …); not every test
+// binary uses every item (as with `dead_code` above).
+#[allow(unused_imports)]
+pub use flows::{enroll_app, enroll_held, submit_code, Enrolled, THIRTY_DAYS};
+#[allow(unused_imports)]
+pub use gateway_config::{GatewayOptions, ADMIN_TOKEN, DEMO_SITE_YAML, TWILIO_SID, TWILIO_TOKEN};
 pub use instance::Peer;
 
 use instance::{spawn_gateway, terminate, wait_for_port};
-
-/// Knobs the tests turn; everything else is the demo's configuration.
-#[derive(Debug, Clone)]
-pub struct GatewayOptions {
-    pub enforce_from: String,
-    pub trust_periods: Vec<String>,
-    pub default_trust_period: String,
-    pub per_challenge: u32,
-    pub per_user_before_backoff: u32,
-    pub per_user_lockout: u32,
-    pub methods: Vec<String>,
-    /// Serve HTTPS with a self-signed certificate for `localhost` (cookies then get `Secure`
-    /// and the `__Host-` prefix automatically).
-    pub tls: bool,
-    /// Validity of emailed / texted codes.
-    pub code_ttl: String,
-    /// Port of a real SMTP receiver: enables the `email:` section (plain SMTP).
-    pub smtp_port: Option<u16>,
-    /// Base URL of a Twilio-compatible provider: enables the `sms:` section.
-    pub twilio_base_url: Option<String>,
-    /// RESO Web API roster (base URL, bearer token) instead of the roster file.
-    pub reso: Option<(String, String)>,
-    /// Start the admin listener on a free loopback port with [`ADMIN_TOKEN`], and write the
-    /// audit log to `audit.log` in the test directory.
-    pub admin: bool,
-    /// Ids of the cookie keys listed (first = current); files `keys/cookie-<id>.key`.
-    pub cookie_key_ids: Vec<String>,
-    /// Ids of the secret keys listed (first = current); files `keys/secret-<id>.key`.
-    pub secret_key_ids: Vec<String>,
-    /// Another upstream instead of the demo site (e.g. a hostile legacy app in attack tests).
-    pub upstream: Option<String>,
-    /// Which stores the gateway uses (default: the test binary's, see
-    /// [`Backend::of_this_binary`]).
-    pub backend: Backend,
-    /// With [`Backend::Servers`]: reach PostgreSQL at this address (a relay the test can cut)
-    /// instead of the server's own.
-    pub postgres_via: Option<SocketAddr>,
-    /// With [`Backend::Servers`]: reach Redis at this address instead of the server's own.
-    pub redis_via: Option<SocketAddr>,
-    /// The whole `site:` section (ending in a newline) for another legacy app than the demo
-    /// site (see `tests/common/zoo.rs`); `None` = [`DEMO_SITE_YAML`].
-    pub site_yaml: Option<String>,
-    /// An `edge:` section (ending in a newline); `None` = the defaults.
-    pub edge_yaml: Option<String>,
-    /// `mfa.revocation_check` (how stale a member's cached epoch may be).
-    pub revocation_check: String,
-    /// `mfa.enrollment.verify_contact`; `None` leaves it out (the product default: on with a
-    /// roster and email / text). The default here is `Some(false)`: the suites written before
-    /// the contact proof set up with the password alone; `tests/enrollment_policy.rs` covers
-    /// the proof.
-    pub verify_contact: Option<bool>,
-    /// `mfa.enrollment.allow_unlisted`; `None` leaves it out (product default: false).
-    pub allow_unlisted: Option<bool>,
-}
-
-/// The `site:` section for the demo legacy site.
-pub const DEMO_SITE_YAML: &str = r#"site:
-  login:
-    path: /login
-    username_field: username
-    success:
-      status: [302, 303]
-      sets_session_cookie: true
-      location_not_prefix: [/login]
-  session_cookies: [MLSSESSION]
-  logout:
-    - path: /logout
-    - path: /api/logout
-      forget_device: true
-  public_paths: [/static/, /favicon.ico]
-  api_paths: [/api/]
-  api_login:
-    path: /api/login
-    success:
-      token_pointer: /token
-"#;
-
-impl Default for GatewayOptions {
-    fn default() -> Self {
-        GatewayOptions {
-            enforce_from: "2025-11-05".into(),
-            trust_periods: vec!["24h".into(), "30d".into()],
-            default_trust_period: "30d".into(),
-            per_challenge: 5,
-            per_user_before_backoff: 10,
-            per_user_lockout: 100,
-            methods: vec!["app".into()],
-            tls: false,
-            code_ttl: "5m".into(),
-            smtp_port: None,
-            twilio_base_url: None,
-            reso: None,
-            admin: false,
-            cookie_key_ids: vec!["k1".into()],
-            secret_key_ids: vec!["k1".into()],
-            upstream: None,
-            backend: Backend::of_this_binary(),
-            postgres_via: None,
-            redis_via: None,
-            site_yaml: None,
-            edge_yaml: None,
-            revocation_check: "5s".into(),
-            verify_contact: Some(false),
-            allow_unlisted: None,
-        }
-    }
-}
-
-/// The admin API token the harness configures when `GatewayOptions::admin` is set.
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
-
-/// Account of the fake Twilio provider.
-pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
-/// Its auth token (written to a file: secrets never sit in the config).
-pub const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 
 /// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
 ///
@@ -286,127 +179,6 @@ impl Harness {
         std::fs::write(self.config_path(), yaml).expect("write config");
     }
 
-    /// The YAML for the current options, listening on `port` (admin listener on `admin_port`,
-    /// audit log `audit_file` in the test directory, when `options.admin`).
-    fn config_yaml(&self, port: u16, admin_port: u16, audit_file: &str) -> String {
-        let o = &self.options;
-        let list = |v: &[String]| format!("[{}]", v.join(", "));
-        let yaml = format!(
-            r#"
-mode: demo
-listen:
-  address: 127.0.0.1:{port}
-{tls}threads: 2
-upstream:
-  address: {site}
-{site_section}{edge_section}mfa:
-  enforce_from: "{enforce}"
-  methods: {methods}
-  code_ttl: {code_ttl}
-  attempts:
-    per_challenge: {per_challenge}
-    per_user_before_backoff: {before_backoff}
-    per_user_lockout: {lockout}
-  trust_periods: {periods}
-  default_trust_period: {default_period}
-  revocation_check: {revocation_check}
-{enrollment}{cookies}{storage}keys:
-  cookie:
-{cookie_keys}  secret:
-{secret_keys}branding:
-  name: SmartMLS
-  support_email: support@smartmls.com
-  support_phone: "(203) 750-6000"
-  support_hours: "Mon-Thu 8:30am-7:00pm"
-  roster_update_url: https://www.smartmls.com/roster
-"#,
-            port = port,
-            site_section = o.site_yaml.as_deref().unwrap_or(DEMO_SITE_YAML),
-            edge_section = o.edge_yaml.as_deref().unwrap_or(""),
-            storage = backend::storage_yaml(
-                self.stores.as_deref(),
-                self.dir.path(),
-                o.postgres_via,
-                o.redis_via,
-            ),
-            tls = if o.tls {
-                format!(
-                    "  tls:\n    cert_file: {d}/cert.pem\n    key_file: {d}/key.pem\n",
-                    d = self.dir.path().display()
-                )
-            } else {
-                String::new()
-            },
-            cookies = if o.tls {
-                String::new()
-            } else {
-                "cookies:\n  secure: \"false\"\n".to_string()
-            },
-            site = o
-                .upstream
-                .clone()
-                .unwrap_or_else(|| self.site.addr().to_string()),
-            enforce = o.enforce_from,
-            methods = list(&o.methods),
-            per_challenge = o.per_challenge,
-            before_backoff = o.per_user_before_backoff,
-            lockout = o.per_user_lockout,
-            periods = list(&o.trust_periods),
-            default_period = o.default_trust_period,
-            code_ttl = o.code_ttl,
-            revocation_check = o.revocation_check,
-            enrollment = {
-                let mut e = String::new();
-                if let Some(v) = o.verify_contact {
-                    e.push_str(&format!("    verify_contact: {v}\n"));
-                }
-                if let Some(v) = o.allow_unlisted {
-                    e.push_str(&format!("    allow_unlisted: {v}\n"));
-                }
-                if e.is_empty() {
-                    e
-                } else {
-                    format!("  enrollment:\n{e}")
-                }
-            },
-            cookie_keys = key_list(&o.cookie_key_ids, "cookie", self.dir.path()),
-            secret_keys = key_list(&o.secret_key_ids, "secret", self.dir.path()),
-        );
-        let mut yaml = yaml;
-        match &o.reso {
-            None => yaml.push_str(&format!(
-                "roster:\n  file: {}/roster.yaml\n",
-                self.dir.path().display()
-            )),
-            Some((url, token)) => {
-                std::fs::write(self.dir.path().join("reso.token"), token).expect("reso token");
-                yaml.push_str(&format!(
-                    "roster:\n  cache_ttl: 1s\n  reso:\n    base_url: {url}\n    bearer_token: {{file: {}/reso.token}}\n",
-                    self.dir.path().display()
-                ));
-            }
-        }
-        if let Some(port) = o.smtp_port {
-            yaml.push_str(&format!(
-                "email:\n  from: \"SmartMLS <no-reply@connectmls.com>\"\n  smtp:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n    timeout: 5s\n"
-            ));
-        }
-        if let Some(url) = &o.twilio_base_url {
-            yaml.push_str(&format!(
-                "sms:\n  from: \"+18336972963\"\n  twilio:\n    base_url: {url}\n    account_sid: {TWILIO_SID}\n    auth_token: {{file: {}/twilio.token}}\n",
-                self.dir.path().display()
-            ));
-        }
-        if o.admin {
-            std::fs::write(self.dir.path().join("admin.token"), ADMIN_TOKEN).expect("admin token");
-            yaml.push_str(&format!(
-                "admin:\n  address: 127.0.0.1:{admin_port}\n  token: {{file: {d}/admin.token}}\naudit:\n  file: {d}/{audit_file}\n",
-                d = self.dir.path().display()
-            ));
-        }
-        yaml
-    }
-
     /// Base URL of the admin listener.
     pub fn admin_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.admin_port)
@@ -537,95 +309,4 @@ impl Drop for Harness {
         self.stop_gateway();
         self.site.shutdown();
     }
-}
-
-/// What an enrollment produced.
-#[derive(Debug, Clone)]
-pub struct Enrolled {
-    pub secret: Vec<u8>,
-    /// Last TOTP step the gateway accepted for this member.
-    pub last_step: u64,
-}
-
-impl Enrolled {
-    /// A code the gateway has not accepted yet, waiting for the clock if every step within the
-    /// ±1 window has been used (a correctness wait, not a speed assumption).
-    pub async fn fresh_code(&mut self) -> String {
-        loop {
-            let now = totp::current_step();
-            let candidate = (self.last_step + 1).max(now.saturating_sub(1));
-            if candidate <= now + 1 {
-                self.last_step = candidate;
-                return totp::code_at_step(&self.secret, candidate);
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-}
-
-/// Logs in and completes authenticator-app enrollment choosing `remember_secs`; returns the
-/// secret and the final response (the release redirect).
-pub async fn enroll_app(b: &mut Browser, user: &DemoUser, remember_secs: u64) -> (Enrolled, Resp) {
-    let login = b.login(&user.username, &user.password).await;
-    assert_eq!(login.status, 303, "login should be held: {login:?}");
-    assert_eq!(login.location.as_deref(), Some("/_mfa/"));
-    enroll_held(b, remember_secs).await
-}
-
-/// With a login held (at `/_mfa/`): completes authenticator-app set-up choosing
-/// `remember_secs`; returns the secret and the release response.
-pub async fn enroll_held(b: &mut Browser, remember_secs: u64) -> (Enrolled, Resp) {
-    let mut page = b.get("/_mfa/").await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    if page.otpauth_uri().is_none() {
-        // Several methods enabled: choose the authenticator app.
-        let csrf = page.input_value("csrf").expect("csrf on the choice page");
-        page = b
-            .post_form("/_mfa/enroll", &[("csrf", &csrf), ("method", "app")])
-            .await;
-    }
-    let uri = page
-        .otpauth_uri()
-        .unwrap_or_else(|| panic!("no otpauth uri: {}", page.body));
-    let secret = totp::secret_from_uri(&uri);
-    let csrf = page.input_value("csrf").expect("csrf");
-    let step = totp::current_step();
-    let code = totp::code_at_step(&secret, step);
-    let remember = remember_secs.to_string();
-    let done = b
-        .post_form(
-            "/_mfa/enroll/app",
-            &[("csrf", &csrf), ("code", &code), ("remember", &remember)],
-        )
-        .await;
-    (
-        Enrolled {
-            secret,
-            last_step: step,
-        },
-        done,
-    )
-}
-
-/// Submits a code on the challenge page of the current held login.
-pub async fn submit_code(b: &mut Browser, code: &str) -> Resp {
-    let page = b.get("/_mfa/").await;
-    let csrf = page.input_value("csrf").unwrap_or_default();
-    b.post_form("/_mfa/verify", &[("csrf", &csrf), ("code", code)])
-        .await
-}
-
-/// 30 days in seconds (the default trust period).
-pub const THIRTY_DAYS: u64 = 30 * 86_400;
-
-/// YAML list entries for key files named `<kind>-<id>.key` under `dir/keys`.
-fn key_list(ids: &[String], kind: &str, dir: &Path) -> String {
-    ids.iter()
-        .map(|id| {
-            format!(
-                "    - id: {id}\n      file: {}/keys/{kind}-{id}.key\n",
-                dir.display()
-            )
-        })
-        .collect()
 }

@@ -44,9 +44,15 @@ enum Replace {
 pub struct EdgeStream {
     inner: Stream,
     answers: Arc<Answers>,
-    /// The first bytes read since the last write: the start of the latest request.
-    prefix: [u8; PREFIX_CAP],
-    prefix_len: usize,
+    /// The first bytes read since the last write (at most [`PREFIX_CAP`]): the start of the
+    /// latest request. On the heap and released while the connection is idle, so an idle
+    /// keep-alive connection does not hold it.
+    prefix: Vec<u8>,
+    /// Bytes read while the connection was parked between requests
+    /// ([`EdgeStream::poll_next_request`]), handed out by the next reads before the transport's.
+    /// Empty (no allocation) except between that read and pingora's.
+    replay: Vec<u8>,
+    replay_pos: usize,
     /// Something was written since the last read: the next read starts a new prefix, and
     /// further writes are not the start of a response.
     wrote: bool,
@@ -68,8 +74,9 @@ impl EdgeStream {
         EdgeStream {
             inner,
             answers,
-            prefix: [0; PREFIX_CAP],
-            prefix_len: 0,
+            prefix: Vec::new(),
+            replay: Vec::new(),
+            replay_pos: 0,
             wrote: false,
             replace: Replace::No,
         }
@@ -79,13 +86,44 @@ impl EdgeStream {
     fn remember(&mut self, read: &[u8]) {
         if self.wrote {
             self.wrote = false;
-            self.prefix_len = 0;
+            self.prefix.clear();
         }
-        let room = PREFIX_CAP - self.prefix_len;
+        let room = PREFIX_CAP - self.prefix.len();
         if room > 0 && !read.is_empty() {
-            let n = room.min(read.len());
-            self.prefix[self.prefix_len..self.prefix_len + n].copy_from_slice(&read[..n]);
-            self.prefix_len += n;
+            if self.prefix.capacity() == 0 {
+                self.prefix.reserve_exact(PREFIX_CAP);
+            }
+            self.prefix.extend_from_slice(&read[..room.min(read.len())]);
+        }
+    }
+
+    /// Waits, holding no buffer, until the client sends the first bytes of its next request;
+    /// `Ready(Ok(false))` when it closed the connection instead.
+    ///
+    /// The keep-alive loop ([`crate::server::keepalive`]) parks an idle connection here rather
+    /// than in pingora's request reader, whose per-request state (the boxed request future,
+    /// the session, its header buffer) would otherwise live as long as the connection idles.
+    /// The bytes read are kept in `replay` for pingora's first read: one read syscall, as
+    /// before, plus one copy of the bytes that arrived.
+    pub fn poll_next_request(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        if self.replay_pos < self.replay.len() {
+            return Poll::Ready(Ok(true));
+        }
+        // Nothing of the last request is needed any more: give its memory back while idle.
+        self.prefix = Vec::new();
+        // A stack buffer: nothing is held while the read is pending. 4 KiB holds the whole
+        // head of a typical request (pingora reads the rest, if any, from the socket).
+        let mut landing = [0u8; 4096];
+        let mut buf = ReadBuf::new(&mut landing);
+        match Pin::new(&mut self.inner).poll_read(cx, &mut buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(Ok(false)),
+            Poll::Ready(Ok(())) => {
+                self.replay = buf.filled().to_vec();
+                self.replay_pos = 0;
+                Poll::Ready(Ok(true))
+            }
         }
     }
 
@@ -131,6 +169,18 @@ impl AsyncRead for EdgeStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
+        if this.replay_pos < this.replay.len() {
+            let n = buf.remaining().min(this.replay.len() - this.replay_pos);
+            buf.put_slice(&this.replay[this.replay_pos..this.replay_pos + n]);
+            this.replay_pos += n;
+            if this.replay_pos == this.replay.len() {
+                this.replay = Vec::new();
+                this.replay_pos = 0;
+            }
+            let read = &buf.filled()[before..];
+            this.remember(read);
+            return Poll::Ready(Ok(()));
+        }
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = poll {
             let read = &buf.filled()[before..];
@@ -157,7 +207,7 @@ impl AsyncWrite for EdgeStream {
             let Some(error) = ErrorHead::recognise(buf) else {
                 return Pin::new(&mut this.inner).poll_write(cx, buf);
             };
-            let out = this.answers.answer(&error, &this.prefix[..this.prefix_len]);
+            let out = this.answers.answer(&error, &this.prefix);
             this.replace = Replace::Writing { out, pos: 0 };
         }
         // Replacing: pingora's bytes count as written once ours are out.
@@ -293,7 +343,7 @@ mod tests {
                 .unwrap();
             let mut request = [0u8; 64];
             let n = stream.read(&mut request).await.unwrap();
-            assert_eq!(&stream.prefix[..stream.prefix_len], &request[..n]);
+            assert_eq!(&stream.prefix[..], &request[..n]);
             stream.write_all(answer).await.unwrap();
             stream.flush().await.unwrap();
             let mut got = vec![0u8; answer.len()];
@@ -320,10 +370,10 @@ mod tests {
         while read < 3000 {
             read += stream.read(&mut sink).await.unwrap();
         }
-        assert_eq!(stream.prefix_len, PREFIX_CAP);
+        assert_eq!(stream.prefix.len(), PREFIX_CAP);
         stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
         client.write_all(b"GET /next").await.unwrap();
         let n = stream.read(&mut sink).await.unwrap();
-        assert_eq!(&stream.prefix[..stream.prefix_len], &sink[..n]);
+        assert_eq!(&stream.prefix[..], &sink[..n]);
     }
 }
