@@ -4,7 +4,8 @@
 //!   session-binding cookie for it, signed with the keys of a gateway config (bound-session
 //!   load without going through a login first).
 //! * `enroll`: writes N bench members with authenticator-app enrollments into the config's
-//!   SQLite store and a roster file listing them (the login burst's members).
+//!   durable store (SQLite or PostgreSQL) and a roster file listing them (the login burst's
+//!   members).
 //! * `idle`: opens N keep-alive connections, sends one request on each, then holds them idle
 //!   (the RSS measurement).
 //! * `burst`: N members log in through the gateway and complete MFA concurrently; prints the
@@ -21,14 +22,12 @@ use clap::{Parser, Subcommand};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Semaphore;
 
-use mfa_gateway::config::{self, Config, DurableStore as DurableChoice};
+use mfa_gateway::config::{self, Config};
 use mfa_gateway::mfa::claims::{session_digest, BindingClaims};
 use mfa_gateway::mfa::tokens::KeyRing;
 use mfa_gateway::mfa::totp;
 use mfa_gateway::state::CookieNames;
-use mfa_gateway::store::crypto::SecretCipher;
-use mfa_gateway::store::sqlite::SqliteStore;
-use mfa_gateway::store::{DurableStore as _, EnrolledMethod, Enrollment};
+use mfa_gateway::store::{EnrolledMethod, Enrollment};
 
 #[derive(Debug, Parser)]
 #[command(about = "Load-test helper for benches/load/run.sh")]
@@ -144,11 +143,10 @@ fn member_secret(login: &str) -> Vec<u8> {
 }
 
 async fn enroll(config: &Config, members: usize, roster: &Path) -> anyhow::Result<()> {
-    let DurableChoice::Sqlite { path } = &config.storage.durable else {
-        bail!("the login burst measures SQLite: storage.durable must be sqlite");
-    };
-    let cipher = SecretCipher::new(&config.keys.secret_keys)?;
-    let store = SqliteStore::open(path, cipher).await?;
+    // The configured store, migrated as `mfa-gateway migrate` does: SQLite, or PostgreSQL for
+    // the scale-out burst.
+    mfa_gateway::admin::stores::migrate(config).await?;
+    let store = mfa_gateway::admin::stores::open_durable(config).await?;
     let now = mfa_gateway::state::unix_now();
     let mut yaml = String::new();
     for i in 0..members {

@@ -24,6 +24,10 @@
 #                      the same rounds, pinned like the gateway, and prints this build / baseline
 #                      ratios: a before/after of a change measured in one run.
 #   THROUGHPUT_ONLY=1  skips the idle-connection RSS and the login burst.
+#   MFA_TEST_POSTGRES_URL, MFA_TEST_REDIS_URL (as for cargo test): the login burst also runs on
+#                      PostgreSQL + Redis, in a schema and key prefix of its own.
+#   CALLGRIND_ONLY=1   only the callgrind rows (no wrk rounds, idle RSS or burst).
+#   CG_KEEP=DIR        keeps callgrind_annotate's inclusive profile of each callgrind row in DIR.
 #   CALLGRIND=1        also counts user-space instructions per bound request with valgrind's
 #                      callgrind (deterministic, unlike req/s on a shared machine): the gateway
 #                      (and the baseline) run under callgrind with instrumentation off during a
@@ -243,6 +247,7 @@ for port in "$GW_PORT" "$GW2_PORT"; do
 done
 
 log "wrk: $WRK_THREADS thread(s), $CONNECTIONS connections, ${DURATION}s (+${WARMUP}s warm-up) per row, $ROUNDS rounds; $PINNING"
+[ -n "${CALLGRIND_ONLY:-}" ] && { CALLGRIND=1; THROUGHPUT_ONLY=1; ROUNDS=0; }
 for ROUND in $(seq 1 "$ROUNDS"); do
   drive upstream-direct "$UP_PORT"
   drive nginx "$NGINX_PORT" "$BOUND_COOKIE"
@@ -283,7 +288,10 @@ callgrind_row() { # LABEL PORT COOKIE COMMAND...   (COOKIE may be empty)
   # Inclusive cost by function, for docs/performance.md (kept when CG_KEEP names a folder).
   if [ -n "${CG_KEEP:-}" ]; then
     mkdir -p "$CG_KEEP"
-    callgrind_annotate --inclusive=yes "$WORK"/cg-"$label".out* 2>/dev/null | head -80 >"$CG_KEEP/$label.txt" || true
+    # The dump taken during the measured window is the largest part.
+    callgrind_annotate --inclusive=yes "$(ls -S "$WORK"/cg-"$label".out* | head -1)" 2>/dev/null \
+      | head -150 >"$CG_KEEP/$label.txt" || true
+    cp "$(ls -S "$WORK"/cg-"$label".out* | head -1)" "$CG_KEEP/$label.callgrind"
   fi
 }
 if [ -n "$CALLGRIND" ]; then
@@ -358,6 +366,29 @@ BURST=$("$HELPER" burst --url "http://127.0.0.1:$GW_PORT" --members "$BURST_MEMB
 stop_pid "$GW_PID"
 VERIFY_RATE=$(sed -n 's/.*verifications_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
 FLOW_RATE=$(sed -n 's/.*complete_logins_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+# The same burst on PostgreSQL + Redis (the scale-out stores), when the test servers are named
+# as for `cargo test`: in a schema and a key prefix of its own, dropped afterwards.
+SERVERS_VERIFY_RATE=; SERVERS_FLOW_RATE=
+if [ -n "${MFA_TEST_POSTGRES_URL:-}" ] && [ -n "${MFA_TEST_REDIS_URL:-}" ] && command -v psql >/dev/null; then
+  BENCH_SCHEMA="mfa_bench_$$"
+  psql -q "$MFA_TEST_POSTGRES_URL" -c "CREATE SCHEMA $BENCH_SCHEMA" >/dev/null
+  joiner='?'; case "$MFA_TEST_POSTGRES_URL" in *\?*) joiner='&' ;; esac
+  PG_URL="${MFA_TEST_POSTGRES_URL}${joiner}options=-c%20search_path%3D${BENCH_SCHEMA}"
+  awk -v pg="$PG_URL" -v redis="$MFA_TEST_REDIS_URL" -v prefix="mfa-bench-$$:" '
+    /^    sqlite:/ { print "    postgres:\n      url: " pg; next }
+    /^  ephemeral: memory/ { print "  ephemeral:\n    redis:\n      url: " redis "\n      key_prefix: \"" prefix "\""; next }
+    { print }' "$WORK/gw-default-threads.yaml" >"$WORK/gw-servers.yaml"
+  log "login burst: $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent, PostgreSQL + Redis"
+  "$HELPER" enroll --config "$WORK/gw-servers.yaml" --members "$BURST_MEMBERS" \
+    --roster "$WORK/data/roster.yaml" >/dev/null
+  start_gateway "$WORK/gw-servers.yaml" "$GW_PORT"
+  BURST=$("$HELPER" burst --url "http://127.0.0.1:$GW_PORT" --members "$BURST_MEMBERS" \
+    --concurrency "$BURST_CONCURRENCY" 2>&1) || log "burst failed: $BURST"
+  stop_pid "$GW_PID"
+  psql -q "$MFA_TEST_POSTGRES_URL" -c "DROP SCHEMA $BENCH_SCHEMA CASCADE" >/dev/null
+  SERVERS_VERIFY_RATE=$(sed -n 's/.*verifications_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+  SERVERS_FLOW_RATE=$(sed -n 's/.*complete_logins_per_s=\([0-9]*\).*/\1/p' <<<"$BURST")
+fi
 else
   stop_pid "$NGINX_PID"
   stop_pid "$HAPROXY_PID"
@@ -431,3 +462,8 @@ printf '| %-28s | %9s | %9s | %11s | %s\n' "bare pingora, gateway buffers" $((BA
 printf '| %-28s | %9s | %9s | %11s | %s\n' "gateway" $((RSS_BEFORE / 1024)) $((RSS_IDLE / 1024)) "$IDLE_OPEN" "$(per_conn "$RSS_BEFORE" "$RSS_IDLE" "$IDLE_OPEN")"
 echo "targets: gateway <= 60 MB with 10000 idle connections, <= 6 KB per idle connection"
 echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"
+if [ -n "$SERVERS_VERIFY_RATE" ]; then
+  echo "login burst (PostgreSQL + Redis, same members): ${SERVERS_VERIFY_RATE} MFA verifications/s, ${SERVERS_FLOW_RATE:-n/a} complete logins/s"
+else
+  echo "login burst on PostgreSQL + Redis: not run (set MFA_TEST_POSTGRES_URL and MFA_TEST_REDIS_URL, as for cargo test)"
+fi
