@@ -251,13 +251,18 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
     );
     let addr = config.listen.address.to_string();
     let tls = match &config.listen.tls {
-        Some(tls) => Some(
-            pingora::listeners::tls::TlsSettings::intermediate(
+        Some(tls) => {
+            let mut settings = pingora::listeners::tls::TlsSettings::intermediate(
                 &tls.cert_file.display().to_string(),
                 &tls.key_file.display().to_string(),
             )
-            .map_err(|e| StartError::Listen(e.to_string()))?,
-        ),
+            .map_err(|e| StartError::Listen(e.to_string()))?;
+            if tls.http2 {
+                // ALPN h2, then http/1.1: browsers speak HTTP/2 to an HTTPS site that offers it.
+                settings.enable_h2();
+            }
+            Some(settings)
+        }
         None => None,
     };
     service.add_listener(tuning::listener(&addr, tls));

@@ -157,7 +157,7 @@ sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_PORT#g
 sed -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$HAPROXY_PORT#g" "$HERE/haproxy.cfg" >"$WORK/haproxy.cfg"
 
 "${LOAD_PIN[@]}" nginx -p "$WORK/nginx-up" -e "$WORK/nginx-up/error.log" -c "$WORK/nginx-upstream.conf" &
-PIDS+=($!)
+UP_PID=$!; PIDS+=("$UP_PID")
 wait_port "$UP_PORT"
 PAGE_BYTES=$(wc -c <"$WORK/www/index.html")
 
@@ -201,22 +201,38 @@ to_ms() { # 512.00us | 1.23ms | 1.01s -> milliseconds
 upstream_accepts() {
   curl -s "http://127.0.0.1:$UP_PORT/_upstream_status" | awk 'NR == 3 { print $1 }'
 }
-drive() { # LABEL PORT [COOKIE]
-  local label=$1 port=$2 cookie=${3:-} out="$WORK/wrk-$1-$ROUND.txt"
+# CPU time (user + system, clock ticks) of a process and its children (nginx's worker).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+TICKS=$(getconf CLK_TCK)
+drive() { # LABEL PORT PID [COOKIE]   (PID: the process serving the row, for its CPU time)
+  local label=$1 port=$2 pid=$3 cookie=${4:-} out="$WORK/wrk-$1-$ROUND.txt"
   local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" --latency)
   [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
   "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
-  local before after
+  local before after cpu_before cpu_after
   before=$(upstream_accepts)
+  cpu_before=$(cpu_ticks "$pid")
   "${LOAD_PIN[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" >"$out"
+  cpu_after=$(cpu_ticks "$pid")
   after=$(upstream_accepts)
-  local rps p50 p99 notes
+  local rps p50 p99 notes requests per_cpu
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  requests=$(awk '/requests in/ { print $1 }' "$out")
+  # Requests per CPU-second of the serving process: what the row would do with a core to
+  # itself, also when the load side caps its req/s (the "capped" warning below).
+  per_cpu=$(awk -v r="$requests" -v t=$((cpu_after - cpu_before)) -v hz="$TICKS" \
+    'BEGIN { if (t > 0) printf "%.0f", r / (t / hz); else print 0 }')
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
   notes="upstream conns opened: $((after - before - 1)); $(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$out")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rps" "$p50" "$p99" "$ROUND" "$notes" >>"$RESULTS"
-  log "round $ROUND $label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms; $notes"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rps" "$p50" "$p99" "$ROUND" "$per_cpu" "$notes" >>"$RESULTS"
+  log "round $ROUND $label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, $per_cpu req per CPU-s; $notes"
 }
 
 # Every proxy under test runs for the whole comparison (idle ones cost nothing), so the rounds
@@ -249,17 +265,17 @@ done
 log "wrk: $WRK_THREADS thread(s), $CONNECTIONS connections, ${DURATION}s (+${WARMUP}s warm-up) per row, $ROUNDS rounds; $PINNING"
 [ -n "${CALLGRIND_ONLY:-}" ] && { CALLGRIND=1; THROUGHPUT_ONLY=1; ROUNDS=0; }
 for ROUND in $(seq 1 "$ROUNDS"); do
-  drive upstream-direct "$UP_PORT"
-  drive nginx "$NGINX_PORT" "$BOUND_COOKIE"
-  drive haproxy "$HAPROXY_PORT" "$BOUND_COOKIE"
-  drive bare-pingora "$BARE_PORT" "$BOUND_COOKIE"
-  drive bare-pingora-defaults "$BARE_DEFAULTS_PORT" "$BOUND_COOKIE"
-  drive gateway-pass-through "$GW_PORT"
-  drive gateway-bound "$GW_PORT" "$BOUND_COOKIE"
-  drive gateway-not-enforced "$GW2_PORT" "$BOUND_COOKIE"
+  drive upstream-direct "$UP_PORT" "$UP_PID"
+  drive nginx "$NGINX_PORT" "$NGINX_PID" "$BOUND_COOKIE"
+  drive haproxy "$HAPROXY_PORT" "$HAPROXY_PID" "$BOUND_COOKIE"
+  drive bare-pingora "$BARE_PORT" "$BARE_PID" "$BOUND_COOKIE"
+  drive bare-pingora-defaults "$BARE_DEFAULTS_PORT" "$BARE_DEFAULTS_PID" "$BOUND_COOKIE"
+  drive gateway-pass-through "$GW_PORT" "$ENFORCED_PID"
+  drive gateway-bound "$GW_PORT" "$ENFORCED_PID" "$BOUND_COOKIE"
+  drive gateway-not-enforced "$GW2_PORT" "$NOT_ENFORCED_PID" "$BOUND_COOKIE"
   if [ -n "$BASELINE_PID" ]; then
-    drive baseline-pass-through "$BASE_PORT"
-    drive baseline-bound "$BASE_PORT" "$BOUND_COOKIE"
+    drive baseline-pass-through "$BASE_PORT" "$BASELINE_PID"
+    drive baseline-bound "$BASE_PORT" "$BASELINE_PID" "$BOUND_COOKIE"
   fi
 done
 stop_pid "$ENFORCED_PID"
@@ -355,6 +371,14 @@ sleep 0.5
 idle_rss "$GW_PID" "$GW_PORT"
 read -r RSS_BEFORE RSS_IDLE IDLE_OPEN <<<"$IDLE_RESULT"
 stop_pid "$GW_PID"
+BASE_RSS_BEFORE=
+if [ -n "$BASELINE_GATEWAY" ]; then
+  start_gateway "$WORK/gw-baseline.yaml" "$BASE_PORT" pinned "$BASELINE_GATEWAY"
+  sleep 0.5
+  idle_rss "$GW_PID" "$BASE_PORT"
+  read -r BASE_RSS_BEFORE BASE_RSS_IDLE BASE_IDLE_OPEN <<<"$IDLE_RESULT"
+  stop_pid "$GW_PID"
+fi
 
 # --- login burst ------------------------------------------------------------------------------
 log "login burst: $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent, SQLite"
@@ -403,10 +427,10 @@ echo "versions: $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v | head -1 | awk 
 echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, GET / (${PAGE_BYTES} B page), best of $ROUNDS rounds, $PINNING"
 echo "proxies: 1 worker each (nginx worker_processes 1, HAProxy nbthread 1, gateway threads: 1)"
 echo
-printf '| %-22s | %10s | %8s | %8s | %s\n' row "req/s" "p50 ms" "p99 ms" notes
-printf '|%s|\n' "------------------------|------------|----------|----------|------"
-while IFS=$'\t' read -r label rps p50 p99 round notes; do
-  printf '| %-22s | %10.0f | %8.3f | %8.3f | round %s; %s\n' "$label" "$rps" "$p50" "$p99" "$round" "$notes"
+printf '| %-22s | %10s | %8s | %8s | %12s | %s\n' row "req/s" "p50 ms" "p99 ms" "req / CPU-s" notes
+printf '|%s|\n' "------------------------|------------|----------|----------|--------------|------"
+while IFS=$'\t' read -r label rps p50 p99 round per_cpu notes; do
+  printf '| %-22s | %10.0f | %8.3f | %8.3f | %12s | round %s; %s\n' "$label" "$rps" "$p50" "$p99" "$per_cpu" "$round" "$notes"
 done <"$WORK/best.tsv"
 echo
 BR=$(val gateway-bound 2); BP99=$(val gateway-bound 4)
@@ -416,6 +440,11 @@ PR=$(val gateway-pass-through 2); UR=$(val gateway-not-enforced 2)
 printf '| %-40s | %7s | %s\n' ratio value target
 printf '|%s|\n' "------------------------------------------|---------|-------"
 FR=$(val bare-pingora 2); DR=$(val upstream-direct 2)
+# Per CPU-second of the proxy's own core: not capped by the load side.
+BC=$(val gateway-bound 6); NC=$(val nginx 6); FC=$(val bare-pingora 6); HC=$(val haproxy 6)
+printf '| %-40s | %7s | >= 0.7\n' "bound / nginx, requests per CPU-second" "$(ratio "$BC" "$NC")"
+printf '| %-40s | %7s |\n' "bound / HAProxy, requests per CPU-second" "$(ratio "$BC" "$HC")"
+printf '| %-40s | %7s |\n' "bound / bare pingora, req per CPU-second" "$(ratio "$BC" "$FC")"
 printf '| %-40s | %7s | >= 0.7\n' "bound req/s / nginx req/s" "$(ratio "$BR" "$NR")"
 printf '| %-40s | %7s | <= 2.0\n' "bound p99 / nginx p99" "$(ratio "$BP99" "$NP99")"
 printf '| %-40s | %7s |\n' "bound req/s / HAProxy req/s" "$(ratio "$BR" "$HR")"
@@ -460,6 +489,7 @@ printf '| %-28s | %9s | %9s | %11s | %s\n' "nginx (master + worker)" $((NGINX_RS
 printf '| %-28s | %9s | %9s | %11s | %s\n' "bare pingora, pingora buffers" $((BARED_RSS_BEFORE / 1024)) $((BARED_RSS_IDLE / 1024)) "$BARED_IDLE_OPEN" "$(per_conn "$BARED_RSS_BEFORE" "$BARED_RSS_IDLE" "$BARED_IDLE_OPEN")"
 printf '| %-28s | %9s | %9s | %11s | %s\n' "bare pingora, gateway buffers" $((BARE_RSS_BEFORE / 1024)) $((BARE_RSS_IDLE / 1024)) "$BARE_IDLE_OPEN" "$(per_conn "$BARE_RSS_BEFORE" "$BARE_RSS_IDLE" "$BARE_IDLE_OPEN")"
 printf '| %-28s | %9s | %9s | %11s | %s\n' "gateway" $((RSS_BEFORE / 1024)) $((RSS_IDLE / 1024)) "$IDLE_OPEN" "$(per_conn "$RSS_BEFORE" "$RSS_IDLE" "$IDLE_OPEN")"
+[ -n "$BASE_RSS_BEFORE" ] && printf '| %-28s | %9s | %9s | %11s | %s\n' "baseline gateway" $((BASE_RSS_BEFORE / 1024)) $((BASE_RSS_IDLE / 1024)) "$BASE_IDLE_OPEN" "$(per_conn "$BASE_RSS_BEFORE" "$BASE_RSS_IDLE" "$BASE_IDLE_OPEN")"
 echo "targets: gateway <= 60 MB with 10000 idle connections, <= 6 KB per idle connection"
 echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"
 if [ -n "$SERVERS_VERIFY_RATE" ]; then

@@ -72,6 +72,8 @@ pub struct ListenConfig {
 pub struct TlsFiles {
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
+    /// Offer HTTP/2 by ALPN (`listen.tls.http2`, default true): browsers then speak h2.
+    pub http2: bool,
 }
 
 /// The legacy site the gateway fronts.

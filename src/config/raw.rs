@@ -67,6 +67,7 @@ pub struct RawListen {
 pub struct RawTlsFiles {
     pub cert_file: String,
     pub key_file: String,
+    pub http2: Option<bool>,
 }
 
 /// `upstream:`

@@ -138,11 +138,12 @@ fn check_request_line(line: &[u8]) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// HTTP/1.1 requests carry exactly one `Host` (RFC 9112 §3.2); HTTP/1.0 at most one.
+/// HTTP/1.1 requests carry exactly one `Host` (RFC 9112 §3.2); HTTP/1.0 at most one. HTTP/2
+/// requests are checked against their `:authority` instead ([`super::h2_host`]).
 pub fn check_host(headers: &HeaderMap, version: http::Version) -> Result<(), Refusal> {
     let count = headers.get_all(http::header::HOST).iter().count();
     match (count, version) {
-        (1, _) | (0, http::Version::HTTP_10) => Ok(()),
+        (1, _) | (0, http::Version::HTTP_10) | (_, http::Version::HTTP_2) => Ok(()),
         _ => Err(Refusal::RequestLine),
     }
 }

@@ -4,6 +4,7 @@ pub mod classify;
 pub mod cookies;
 pub mod edge;
 pub mod forwarded;
+pub mod h2_host;
 pub mod login_form;
 pub mod login_success;
 pub mod response;

@@ -9,6 +9,7 @@ use super::{local, RequestCtx};
 use crate::http::classify::Route;
 use crate::http::edge::{check_host, check_method, check_raw_head, check_request_framing, Refusal};
 use crate::http::forwarded::{plan, CookieAction, Forwarding};
+use crate::http::h2_host::{h2_host, H2Host};
 use crate::mfa::session::{verify_binding, verify_pre_login, SessionCookies};
 use crate::pages::Message;
 use crate::state::AppState;
@@ -27,6 +28,28 @@ pub(super) fn cookie_headers(req: &RequestHeader) -> (Vec<&str>, bool) {
         })
         .collect();
     (values, unreadable)
+}
+
+/// Gives an HTTP/2 request the one `Host` its `:authority` names, or refuses it when they
+/// disagree ([`crate::http::h2_host`]). Does nothing to an HTTP/1 request.
+pub(super) fn set_h2_host(session: &mut Session) -> Option<Refusal> {
+    let req = session.req_header();
+    if req.version != http::Version::HTTP_2 {
+        return None;
+    }
+    let authority = req.uri.authority().map(|a| a.as_str());
+    let add = match h2_host(&req.headers, req.version, authority) {
+        Ok(H2Host::Fine) => return None,
+        Ok(H2Host::Add(host)) => host.to_string(),
+        Err(refusal) => return Some(refusal),
+    };
+    match session
+        .req_header_mut()
+        .insert_header(http::header::HOST, add)
+    {
+        Ok(()) => None,
+        Err(_) => Some(Refusal::RequestLine),
+    }
 }
 
 /// Checks the request against the strict edge (DESIGN.md "The edge"): allowed, exact method;

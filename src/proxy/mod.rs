@@ -95,7 +95,9 @@ impl ProxyHttp for Gateway {
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
         let state = &self.state;
         // The edge comes first: nothing is routed on a request the app could read otherwise.
-        if let Some(why) = inspect::refusal(state, session) {
+        if let Some(why) =
+            inspect::set_h2_host(session).or_else(|| inspect::refusal(state, session))
+        {
             inspect::refuse(state, session, why).await?;
             return Ok(true);
         }

@@ -50,8 +50,9 @@
 //! pipelines gets its connection closed after the first answer), so every request on a
 //! kept-alive connection starts with a read.
 //!
-//! Not covered: HTTP/2 (never negotiated: the TLS listener offers no ALPN and h2c is off; an h2
-//! connection would not be wrapped, and pingora's h2 errors are frames, not this head); errors
+//! Not covered: HTTP/2 (offered by ALPN on the TLS listener, `listen.tls.http2`; an h2
+//! connection is not wrapped: pingora answers a malformed h2 request with a stream reset, not
+//! this head, and the edge rules of `http::edge` run on h2 requests like on HTTP/1); errors
 //! pingora raises while reading a request *body* (bad chunk framing, a client gone mid-body):
 //! [`ProxyHttp::fail_to_proxy`](pingora::proxy::ProxyHttp::fail_to_proxy) sees those as
 //! downstream errors and the connection is closed without an answer, as before.

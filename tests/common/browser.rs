@@ -11,6 +11,8 @@ pub struct Resp {
     pub set_cookies: Vec<String>,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
+    /// The HTTP version the answer came in (HTTP/2 over the TLS listener, `tests/edge_h2.rs`).
+    pub version: reqwest::Version,
 }
 
 impl Resp {
@@ -123,6 +125,7 @@ impl Browser {
         };
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
+        let version = resp.version();
         let headers = resp.headers().clone();
         let set_cookies: Vec<String> = headers
             .get_all("set-cookie")
@@ -141,6 +144,7 @@ impl Browser {
             set_cookies,
             headers,
             body,
+            version,
         }
     }
 

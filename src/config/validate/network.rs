@@ -12,6 +12,7 @@ pub(super) fn listen(context: &mut Context, raw: &RawConfig) -> ListenConfig {
     let tls = raw.listen.tls.as_ref().map(|tls| TlsFiles {
         cert_file: existing_file(context, "listen.tls.cert_file", &tls.cert_file),
         key_file: existing_file(context, "listen.tls.key_file", &tls.key_file),
+        http2: tls.http2.unwrap_or(true),
     });
     ListenConfig { address, tls }
 }
