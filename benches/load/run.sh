@@ -6,13 +6,18 @@
 #     with a 302 + session cookie, like a legacy login, for the login burst);
 #   * nginx and HAProxy as reverse proxies in front of it (keep-alive to the upstream, access
 #     logs off: see nginx-proxy.conf / haproxy.cfg beside this script);
+#   * the floor: examples/bare_proxy.rs, bare pingora with the gateway's listener buffers and
+#     with pingora's defaults;
 #   * the gateway in three modes: pass-through (no session cookie), bound session (valid binding
 #     + upstream session cookie on every request) and MFA not enforced (enforce_from in the
 #     future);
 # drives each with wrk (same threads, connections, duration; the load generator and the
-# upstream pinned to one core, the proxy under test to another) and prints a table. Then it
+# upstream pinned to one core, the proxy under test to another) and prints a table with each
+# row's req/s and its requests per CPU-second of the serving process (not capped by the load
+# side, which on two cores caps nginx and HAProxy: such rows get a warning). Then it
 # measures the gateway's RSS with 10 000 idle keep-alive connections, and a login burst: N
-# enrolled members logging in and completing MFA concurrently against SQLite.
+# enrolled members logging in and completing MFA concurrently, on SQLite (and on PostgreSQL +
+# Redis when their test URLs are set).
 #
 # Everything it starts is stopped on exit (trap). Needs root only to install missing packages
 # (nginx, haproxy, wrk, curl from Debian); the open-file limit is raised to the hard limit.
@@ -480,16 +485,19 @@ if [ -s "$CG_RESULTS" ]; then
 fi
 echo
 [ -n "$THROUGHPUT_ONLY" ] && exit 0
-per_conn() { # BEFORE_KB IDLE_KB OPEN -> KB per idle connection
-  awk -v b="$1" -v i="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.1f", (i - b) / n; else print "n/a" }'
+idle_row() { # LABEL BEFORE_KB IDLE_KB OPEN: one row of the idle table, with KB per connection
+  printf '| %-29s | %9s | %9s | %11s | %s\n' "$1" $(($2 / 1024)) $(($3 / 1024)) "$4" \
+    "$(awk -v b="$2" -v i="$3" -v n="$4" 'BEGIN { if (n > 0) printf "%.1f", (i - b) / n; else print "n/a" }')"
 }
-printf '| %-28s | %9s | %9s | %11s | %s\n' "idle keep-alive RSS" "start MB" "idle MB" "connections" "KB / connection"
-printf '|%s|\n' "------------------------------|-----------|-----------|-------------|----------------"
-printf '| %-28s | %9s | %9s | %11s | %s\n' "nginx (master + worker)" $((NGINX_RSS_BEFORE / 1024)) $((NGINX_RSS_IDLE / 1024)) "$NGINX_IDLE_OPEN" "$(per_conn "$NGINX_RSS_BEFORE" "$NGINX_RSS_IDLE" "$NGINX_IDLE_OPEN")"
-printf '| %-28s | %9s | %9s | %11s | %s\n' "bare pingora, pingora buffers" $((BARED_RSS_BEFORE / 1024)) $((BARED_RSS_IDLE / 1024)) "$BARED_IDLE_OPEN" "$(per_conn "$BARED_RSS_BEFORE" "$BARED_RSS_IDLE" "$BARED_IDLE_OPEN")"
-printf '| %-28s | %9s | %9s | %11s | %s\n' "bare pingora, gateway buffers" $((BARE_RSS_BEFORE / 1024)) $((BARE_RSS_IDLE / 1024)) "$BARE_IDLE_OPEN" "$(per_conn "$BARE_RSS_BEFORE" "$BARE_RSS_IDLE" "$BARE_IDLE_OPEN")"
-printf '| %-28s | %9s | %9s | %11s | %s\n' "gateway" $((RSS_BEFORE / 1024)) $((RSS_IDLE / 1024)) "$IDLE_OPEN" "$(per_conn "$RSS_BEFORE" "$RSS_IDLE" "$IDLE_OPEN")"
-[ -n "$BASE_RSS_BEFORE" ] && printf '| %-28s | %9s | %9s | %11s | %s\n' "baseline gateway" $((BASE_RSS_BEFORE / 1024)) $((BASE_RSS_IDLE / 1024)) "$BASE_IDLE_OPEN" "$(per_conn "$BASE_RSS_BEFORE" "$BASE_RSS_IDLE" "$BASE_IDLE_OPEN")"
+printf '| %-29s | %9s | %9s | %11s | %s\n' "idle keep-alive RSS" "start MB" "idle MB" "connections" "KB / connection"
+printf '|%s|\n' "-------------------------------|-----------|-----------|-------------|----------------"
+idle_row "nginx (master + worker)" "$NGINX_RSS_BEFORE" "$NGINX_RSS_IDLE" "$NGINX_IDLE_OPEN"
+idle_row "bare pingora, pingora buffers" "$BARED_RSS_BEFORE" "$BARED_RSS_IDLE" "$BARED_IDLE_OPEN"
+idle_row "bare pingora, gateway buffers" "$BARE_RSS_BEFORE" "$BARE_RSS_IDLE" "$BARE_IDLE_OPEN"
+idle_row "gateway" "$RSS_BEFORE" "$RSS_IDLE" "$IDLE_OPEN"
+if [ -n "$BASE_RSS_BEFORE" ]; then
+  idle_row "baseline gateway" "$BASE_RSS_BEFORE" "$BASE_RSS_IDLE" "$BASE_IDLE_OPEN"
+fi
 echo "targets: gateway <= 60 MB with 10000 idle connections, <= 6 KB per idle connection"
 echo "login burst (SQLite, $BURST_MEMBERS members, $BURST_CONCURRENCY concurrent): ${VERIFY_RATE:-n/a} MFA verifications/s, ${FLOW_RATE:-n/a} complete logins/s (login + challenge page + verify) (target >= 1000 verifications/s)"
 if [ -n "$SERVERS_VERIFY_RATE" ]; then
