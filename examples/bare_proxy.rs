@@ -19,6 +19,10 @@ use pingora::prelude::{HttpPeer, ProxyHttp, Result, Session};
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::Server;
 
+/// The gateway's allocator (src/main.rs), so the floor differs from it only by the MFA work.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(about = "Bare pingora reverse proxy: the load comparison's floor")]
 struct Cli {

@@ -13,6 +13,12 @@ use mfa_gateway::config;
 use mfa_gateway::demo;
 use mfa_gateway::server;
 
+/// mimalloc instead of glibc malloc: the proxy allocates and frees many small objects per
+/// request (header maps, strings, pingora's boxed futures); see docs/performance.md for the
+/// measured effect on instructions per request and on idle-connection memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Multi-factor authentication in front of a legacy website, without changing it.
 #[derive(Debug, Parser)]
 #[command(name = "mfa-gateway", version, about)]
