@@ -4,6 +4,9 @@
 //! [`validate`] turns them into the [`Config`] below, where every value has been checked and
 //! converted (durations, paths, key material). Errors always name the offending key, e.g.
 //! `mfa.trust_periods[1]: "45x" is not a duration`, so ops can fix a file without reading code.
+//!
+//! The validated types of the listener, upstream and site are in `site.rs`, those of the roster,
+//! email and text delivery in `delivery.rs`; all are re-exported here.
 
 pub mod duration;
 pub mod edge;
@@ -11,13 +14,24 @@ pub mod keys;
 pub mod raw;
 pub mod validate;
 
+mod delivery;
+mod site;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use delivery::{
+    EmailConfig, EmailTransport, ResoAuth, ResoConfig, RosterConfig, RosterSource, SmsConfig,
+    SmsProvider, SmtpSecurity,
+};
 pub use edge::{EdgeConfig, ForwardedFor};
+pub use site::{
+    ApiLoginConfig, IdentityProbe, IdentitySource, ListenConfig, LoginConfig, LoginSuccess,
+    LogoutPath, SiteConfig, TlsFiles, UpstreamConfig,
+};
 pub use validate::{key_file_paths, load_str_with_env, ConfigError};
 pub use validate::{load_file, load_str, ConfigErrors};
 
@@ -58,133 +72,6 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Which requests are accepted and what the upstream may see of them.
     pub edge: EdgeConfig,
-}
-
-/// Public listener.
-#[derive(Debug, Clone)]
-pub struct ListenConfig {
-    pub address: SocketAddr,
-    pub tls: Option<TlsFiles>,
-}
-
-/// PEM certificate chain and private key files.
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
-    /// Offer HTTP/2 by ALPN (`listen.tls.http2`, default true): browsers then speak h2.
-    pub http2: bool,
-}
-
-/// The legacy site the gateway fronts.
-#[derive(Debug, Clone)]
-pub struct UpstreamConfig {
-    /// `host:port` as written (resolved by pingora when connecting).
-    pub address: String,
-    pub tls: bool,
-    /// SNI / Host for TLS; empty when `tls` is false.
-    pub sni: String,
-    pub verify_cert: bool,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    /// Idle keep-alive connections kept per upstream.
-    pub keepalive_pool_size: usize,
-}
-
-/// How the gateway recognises the legacy site's login, session and logout.
-#[derive(Debug, Clone)]
-pub struct SiteConfig {
-    pub login: LoginConfig,
-    /// Names of the upstream's session cookies (at least one).
-    pub session_cookies: Vec<String>,
-    pub logout: Vec<LogoutPath>,
-    /// Path prefixes that never need a session (session cookies are always stripped there).
-    pub public_paths: Vec<String>,
-    /// Path prefixes answered as JSON API (mobile app); used by the JSON 401 behaviour.
-    pub api_paths: Vec<String>,
-    /// Where a member lands after MFA when the upstream login response had no usable `Location`.
-    pub default_after_login: String,
-    /// The mobile app's JSON login endpoint, if it has one.
-    pub api_login: Option<ApiLoginConfig>,
-    /// How to ask the legacy app who a session belongs to (`None`: the typed username).
-    pub identity: Option<IdentityProbe>,
-}
-
-/// `site.identity`: a request sent upstream with a session's cookies, and where the answer
-/// names the signed-in member.
-#[derive(Debug, Clone)]
-pub struct IdentityProbe {
-    /// Path (and query) of the request, e.g. `/whoami`.
-    pub path: String,
-    pub method: http::Method,
-    pub source: IdentitySource,
-    /// The whole probe, connection included, must answer within this.
-    pub timeout: Duration,
-    /// Largest answer body read.
-    pub max_body_bytes: usize,
-}
-
-/// Where the probe's answer names the member.
-#[derive(Debug, Clone)]
-pub enum IdentitySource {
-    /// RFC 6901 pointer into a JSON body; a missing value, `null` or `""` means nobody.
-    JsonPointer(String),
-    /// A regular expression with one capture group over the body; no match means nobody.
-    Regex(regex::Regex),
-    /// A response header; absent means nobody.
-    Header(http::HeaderName),
-}
-
-/// A JSON login endpoint (`POST` with a JSON body), answered to the app in JSON.
-#[derive(Debug, Clone)]
-pub struct ApiLoginConfig {
-    /// Exact path of the JSON login POST.
-    pub path: String,
-    /// RFC 6901 JSON pointer to the username in the request body, e.g. `/username`.
-    pub username_pointer: String,
-    /// Largest request / response body handled for this endpoint.
-    pub max_body_bytes: usize,
-    /// Status codes that mean success (empty = any).
-    pub success_status: Vec<u16>,
-    /// Require a `Set-Cookie` for one of the session cookies.
-    pub sets_session_cookie: bool,
-    /// JSON pointer to a token that must be present in a successful answer, e.g. `/token`.
-    pub token_pointer: Option<String>,
-}
-
-/// The login form post.
-#[derive(Debug, Clone)]
-pub struct LoginConfig {
-    /// Exact path of the login POST (compared after normalisation).
-    pub path: String,
-    /// Form field carrying the username (`application/x-www-form-urlencoded`).
-    pub username_field: String,
-    /// Lower-case and trim usernames before using them as the member's identity.
-    pub username_case_insensitive: bool,
-    /// Largest login body inspected; beyond it the username is treated as unknown.
-    pub max_body_bytes: usize,
-    /// The app keeps login state in an anonymous session made before the login (Java FORM
-    /// auth, login CSRF tokens): such a session is let through to the login POST only.
-    pub pre_login_session: bool,
-    pub success: LoginSuccess,
-}
-
-/// What a successful upstream login answer looks like. All given conditions must hold.
-#[derive(Debug, Clone)]
-pub struct LoginSuccess {
-    /// Accepted status codes (empty = any).
-    pub status: Vec<u16>,
-    /// Require a `Set-Cookie` for one of the session cookies.
-    pub sets_session_cookie: bool,
-    /// A `Location` starting with one of these means failure (e.g. `/login?error`).
-    pub location_not_prefix: Vec<String>,
-}
-
-/// A logout path; `forget_device` also removes the trust cookie (mobile sign-out).
-#[derive(Debug, Clone)]
-pub struct LogoutPath {
-    pub path: String,
-    pub forget_device: bool,
 }
 
 /// Second-factor methods.
@@ -341,154 +228,4 @@ pub struct AuditConfig {
     pub file: Option<PathBuf>,
     /// Also write the lines to standard output (e.g. for journald or a log shipper).
     pub stdout: bool,
-}
-
-/// Roster source.
-#[derive(Debug, Clone)]
-pub struct RosterConfig {
-    pub source: RosterSource,
-    /// How long a looked-up entry is cached (so a corrected roster shows up soon).
-    pub cache_ttl: Duration,
-}
-
-/// Where roster entries come from.
-#[derive(Debug, Clone)]
-pub enum RosterSource {
-    /// No roster: only the authenticator-app method can be used.
-    None,
-    /// A local YAML or CSV file (by extension) of login id, name, email, mobile phone.
-    File { path: PathBuf },
-    /// RESO Web API `Member` resource.
-    Reso(Box<ResoConfig>),
-}
-
-/// RESO Web API access.
-#[derive(Debug, Clone)]
-pub struct ResoConfig {
-    /// Base URL, e.g. `https://api.example.com/reso/odata`.
-    pub base_url: String,
-    pub auth: ResoAuth,
-    pub login_id_field: String,
-    pub email_field: String,
-    pub phone_field: String,
-    pub name_field: String,
-    pub timeout: Duration,
-}
-
-/// How the gateway authenticates to the RESO API.
-#[derive(Clone)]
-pub enum ResoAuth {
-    Bearer {
-        token: String,
-    },
-    ClientCredentials {
-        token_url: String,
-        client_id: String,
-        client_secret: String,
-        scope: Option<String>,
-    },
-}
-
-impl std::fmt::Debug for ResoAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ResoAuth::Bearer { .. } => write!(f, "Bearer(<redacted>)"),
-            ResoAuth::ClientCredentials {
-                token_url,
-                client_id,
-                ..
-            } => {
-                write!(f, "ClientCredentials {{ token_url: {token_url:?}, client_id: {client_id:?}, secret: <redacted> }}")
-            }
-        }
-    }
-}
-
-/// Email delivery of codes.
-#[derive(Debug, Clone)]
-pub struct EmailConfig {
-    pub transport: EmailTransport,
-    /// `From:` header, e.g. `SmartMLS <no-reply@connectmls.com>`.
-    pub from: String,
-    pub subject: String,
-}
-
-/// How emails leave the gateway.
-#[derive(Clone)]
-pub enum EmailTransport {
-    Smtp {
-        host: String,
-        port: u16,
-        security: SmtpSecurity,
-        username: Option<String>,
-        password: Option<String>,
-        timeout: Duration,
-    },
-    /// Writes messages to a folder; refused outside demo mode.
-    Outbox { dir: PathBuf },
-}
-
-impl std::fmt::Debug for EmailTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EmailTransport::Smtp { host, port, security, username, .. } => write!(
-                f,
-                "Smtp {{ host: {host:?}, port: {port}, security: {security:?}, username: {username:?}, password: <redacted> }}"
-            ),
-            EmailTransport::Outbox { dir } => write!(f, "Outbox {{ dir: {dir:?} }}"),
-        }
-    }
-}
-
-/// SMTP transport security.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpSecurity {
-    /// Plain SMTP (local relays only).
-    None,
-    StartTls,
-    /// Implicit TLS (port 465).
-    Tls,
-}
-
-/// Text-message delivery.
-#[derive(Debug, Clone)]
-pub struct SmsConfig {
-    pub provider: SmsProvider,
-    /// Sender number shown to members, e.g. `+18336972963`.
-    pub from: String,
-    pub timeout: Duration,
-}
-
-/// SMS provider.
-#[derive(Clone)]
-pub enum SmsProvider {
-    /// Twilio-compatible Messages API.
-    Twilio {
-        base_url: String,
-        account_sid: String,
-        auth_token: String,
-    },
-    /// Generic JSON webhook: POST `{"to","from","body"}` with an optional bearer token.
-    Webhook {
-        url: String,
-        bearer_token: Option<String>,
-    },
-    /// Writes messages to a folder; refused outside demo mode.
-    Outbox { dir: PathBuf },
-}
-
-impl std::fmt::Debug for SmsProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SmsProvider::Twilio {
-                base_url,
-                account_sid,
-                ..
-            } => {
-                write!(f, "Twilio {{ base_url: {base_url:?}, account_sid: {account_sid:?}, auth_token: <redacted> }}")
-            }
-            SmsProvider::Webhook { url, .. } => write!(f, "Webhook {{ url: {url:?} }}"),
-            SmsProvider::Outbox { dir } => write!(f, "Outbox {{ dir: {dir:?} }}"),
-        }
-    }
 }

@@ -2,14 +2,16 @@
 //! list (`mfa.enrollment.allow_unlisted`), and a replaced method is announced by email. Oracle:
 //! what the demo site saw (`site_saw_session_of`), the mail the real SMTP receiver got, the
 //! texts the Twilio-shaped provider got, and the audit log.
+//!
+//! The roster-as-member-list cases are in the child module `suites/enrollment_policy_roster_cases.rs`,
+//! the change notice in `suites/enrollment_policy_notice_cases.rs`.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::common::{
-    totp, Browser, GatewayOptions, Harness, Resp, ADMIN_TOKEN, THIRTY_DAYS, TWILIO_SID,
-    TWILIO_TOKEN,
+    totp, Browser, GatewayOptions, Harness, Resp, THIRTY_DAYS, TWILIO_SID, TWILIO_TOKEN,
 };
 use crate::support::mail::Mail;
 use crate::support::sms_provider::FakeSmsProvider;
@@ -80,23 +82,6 @@ fn proof_options(smtp: &SmtpReceiver) -> GatewayOptions {
         admin: true,
         ..GatewayOptions::default()
     }
-}
-
-/// Replaces the roster file with `yaml` and restarts the gateway so it reads it.
-async fn set_roster(h: &mut Harness, yaml: &str) {
-    std::fs::write(h.dir.path().join("roster.yaml"), yaml).expect("roster");
-    h.restart_gateway().await;
-}
-
-/// The demo roster without member `skip`, plus `extra` YAML entries.
-fn roster_without(h: &Harness, skip: &str, extra: &str) -> String {
-    let users: Vec<_> = h
-        .users
-        .iter()
-        .filter(|u| u.username != skip)
-        .cloned()
-        .collect();
-    format!("{}{extra}", mfa_gateway::demo::demo_roster_yaml(&users))
 }
 
 fn audit(h: &Harness) -> Vec<Value> {
@@ -395,171 +380,8 @@ async fn the_api_asks_for_the_texted_proof_before_the_app() {
     }
 }
 
-#[tokio::test]
-async fn a_login_missing_from_the_roster_gets_no_setup() {
-    let Some(smtp) = smtp() else { return };
-    let mut h = Harness::start(proof_options(&smtp)).await;
-    if h.legacy
-        .as_ref()
-        .is_some_and(|app| app.profile().api_login.is_none())
-    {
-        println!("SKIPPED: {} has no JSON login", h.stack_name());
-        return;
-    }
-    let user = h.user(2).clone();
-    let roster = roster_without(&h, &user.username, "");
-    set_roster(&mut h, &roster).await;
+#[path = "enrollment_policy_notice_cases.rs"]
+mod notice;
 
-    let mut b = h.browser();
-    let login = b.login(&user.username, &user.password).await;
-    assert_eq!(login.status, 303);
-    let page = b.get("/_mfa/").await;
-    assert_eq!(page.status, 403, "{}", page.body);
-    let text = page.text();
-    assert!(
-        text.contains("We couldn't find your membership record"),
-        "{text}"
-    );
-    assert!(text.contains("support@smartmls.com"), "{text}");
-    assert!(page.otpauth_uri().is_none() && page.input_value("code").is_none());
-    // The held login is void: nothing can be set up or released afterwards.
-    let again = b.get("/_mfa/").await;
-    assert!(
-        again.text().contains("Please sign in again"),
-        "{}",
-        again.body
-    );
-    assert!(!h.signed_in(&mut b).await);
-    assert!(!h.site_saw_session_of(&user.username));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(smtp.messages().is_empty(), "no code is sent");
-    let refused = audited(&h, "enrollment_refused", &user.username);
-    assert_eq!(refused.len(), 1, "{:?}", audit(&h));
-    assert_eq!(refused[0]["reason"], "not_in_roster");
-
-    // The API client gets a stable code.
-    let mut app = h.browser();
-    let login = api_login(&mut app, &user.username, &user.password).await;
-    assert_eq!(login.status, 403, "{}", login.body);
-    assert_eq!(login.json()["error"], "not_in_roster");
-    assert_eq!(login.json()["support"]["email"], "support@smartmls.com");
-    assert!(!h.site_saw_session_of(&user.username));
-}
-
-#[tokio::test]
-async fn no_email_or_mobile_on_file_means_no_setup() {
-    let Some(smtp) = smtp() else { return };
-    let mut h = Harness::start(proof_options(&smtp)).await;
-    let user = h.user(1).clone();
-    let extra = format!(
-        "- login_id: \"{}\"\n  name: \"Alan Smith\"\n",
-        user.username
-    );
-    let roster = roster_without(&h, &user.username, &extra);
-    set_roster(&mut h, &roster).await;
-
-    let mut b = h.browser();
-    b.login(&user.username, &user.password).await;
-    let page = b.get("/_mfa/").await;
-    assert_eq!(page.status, 409, "{}", page.body);
-    let text = page.text();
-    assert!(text.contains("update your roster information"), "{text}");
-    assert!(text.contains("https://www.smartmls.com/roster"), "{text}");
-    assert!(text.contains("support@smartmls.com"), "{text}");
-    assert!(page.otpauth_uri().is_none());
-    assert!(!h.signed_in(&mut b).await);
-    assert!(!h.site_saw_session_of(&user.username));
-    let refused = audited(&h, "enrollment_refused", &user.username);
-    assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0]["reason"], "no_contact_on_file");
-}
-
-#[tokio::test]
-async fn allow_unlisted_lets_a_login_missing_from_the_roster_set_up_the_app() {
-    let Some(smtp) = smtp() else { return };
-    let mut h = Harness::start(GatewayOptions {
-        allow_unlisted: Some(true),
-        ..proof_options(&smtp)
-    })
-    .await;
-    let user = h.user(2).clone();
-    let roster = roster_without(&h, &user.username, "");
-    set_roster(&mut h, &roster).await;
-    let mut b = h.browser();
-    b.login(&user.username, &user.password).await;
-    // No contact on file to prove, so (the documented price of allow_unlisted) the app set-up
-    // opens with the password alone; email is not offered without an address.
-    let (_, done) = crate::common::enroll_held(&mut b, THIRTY_DAYS).await;
-    assert_eq!(done.status, 303, "{}", done.body);
-    assert!(h.signed_in(&mut b).await);
-    assert!(smtp.messages().is_empty());
-}
-
-#[tokio::test]
-async fn a_replaced_method_is_announced_to_the_email_on_file() {
-    let Some(smtp) = smtp() else { return };
-    let h = Harness::start(proof_options(&smtp)).await;
-    let user = h.user(0).clone();
-    let mut b = h.browser();
-    b.login(&user.username, &user.password).await;
-    let (_, done) = enroll_app_with_email_proof(&h, &mut b, &smtp, 0).await;
-    assert_eq!(done.status, 303, "{}", done.body);
-
-    // Support resets the member; their next set-up (a new phone) replaces the method.
-    let reset = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/users/{}/reset",
-            h.admin_url(),
-            user.username
-        ))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({ "reason": "new phone", "by": "support-test" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(reset.status().is_success(), "{:?}", reset.text().await);
-    let mut phone = h.browser();
-    assert_eq!(
-        phone.login(&user.username, &user.password).await.status,
-        303
-    );
-    let (secret, done) = enroll_app_with_email_proof(&h, &mut phone, &smtp, 1).await;
-    assert_eq!(done.status, 303, "{}", done.body);
-
-    let (mail, body) = nth_mail(&smtp, 2);
-    assert!(
-        mail.header("subject")
-            .is_some_and(|s| s.contains("verification method was changed")),
-        "{:?}",
-        mail.header("subject")
-    );
-    assert!(body.contains("If this wasn't you"), "{body}");
-    assert!(body.contains("support@smartmls.com"), "{body}");
-    assert!(six_digits(&body).is_none(), "no code in the notice: {body}");
-    let key = base32(&secret);
-    let flat: String = body
-        .split_whitespace()
-        .collect::<String>()
-        .to_ascii_uppercase();
-    assert!(!flat.contains(&key[..8]), "no secret in the notice: {body}");
-    assert_eq!(audited(&h, "change_notice_sent", &user.username).len(), 1);
-}
-
-/// RFC 4648 base32 without padding (the form authenticator secrets are shown in).
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            out.push(ALPHABET[((buffer >> (bits - 5)) & 31) as usize] as char);
-            bits -= 5;
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
+#[path = "enrollment_policy_roster_cases.rs"]
+mod roster;

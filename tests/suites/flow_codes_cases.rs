@@ -4,13 +4,15 @@
 //! Shared by `tests/flow_codes.rs` (SQLite + memory) and `tests/scaleout_flows.rs` (PostgreSQL +
 //! Redis), like `flow_app_cases.rs`. The including binary provides the `common`, `support` and
 //! `fake_reso` modules.
+//!
+//! The roster cases (Cancel, a roster that is down, RESO) are in the child module
+//! `suites/flow_codes_roster_cases.rs`.
 
 use std::time::Duration;
 
 use crate::common::{
     enroll_app, Browser, GatewayOptions, Harness, Resp, THIRTY_DAYS, TWILIO_SID, TWILIO_TOKEN,
 };
-use crate::fake_reso;
 use crate::support::mail::Mail;
 use crate::support::sms_provider::FakeSmsProvider;
 use crate::support::smtp_receiver::SmtpReceiver;
@@ -366,118 +368,5 @@ async fn expired_codes_resend_replaces_the_old_code_and_is_throttled() {
     assert_eq!(ok.status, 303, "{}", ok.body);
 }
 
-#[tokio::test]
-async fn cancel_voids_the_held_login_and_explains_the_roster_update() {
-    let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
-    let options = GatewayOptions {
-        methods: vec!["text".into()],
-        twilio_base_url: Some(sms.base_url()),
-        ..GatewayOptions::default()
-    };
-    let Some(h) = Harness::start_or_skip(options).await else {
-        return;
-    };
-    let user = h.user(0).clone();
-    let mut b = h.browser();
-    b.login(&user.username, &user.password).await;
-    let page = b.get("/_mfa/").await;
-    let (code, _) = text_code(&sms, 0).await;
-    let csrf = page.input_value("csrf").unwrap();
-    let pending = b.cookie("mfa_pending").unwrap().to_string();
-    let cancelled = b.post_form("/_mfa/cancel", &[("csrf", &csrf)]).await;
-    assert_eq!(cancelled.status, 200);
-    assert!(
-        cancelled.text().contains("https://www.smartmls.com/roster"),
-        "{}",
-        cancelled.body
-    );
-    assert!(cancelled.body.contains("support@smartmls.com"));
-    // The held session can never be released afterwards, even with the right code.
-    let remember = THIRTY_DAYS.to_string();
-    // Replaying the old pending cookie (the cancel response deleted it from the jar).
-    b.jar.insert("mfa_pending".into(), pending);
-    let late = b
-        .post_form(
-            "/_mfa/enroll/contact",
-            &[("csrf", &csrf), ("code", &code), ("remember", &remember)],
-        )
-        .await;
-    assert_ne!(late.status, 303);
-    assert!(b.cookie("MLSSESSION").is_none());
-    assert!(!h.site_saw_session_of(&user.username));
-}
-
-#[tokio::test]
-async fn roster_down_fails_closed() {
-    let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
-    let options = GatewayOptions {
-        methods: vec!["app".into(), "text".into()],
-        twilio_base_url: Some(sms.base_url()),
-        ..GatewayOptions::default()
-    };
-    let Some(h) = Harness::start_or_skip(options).await else {
-        return;
-    };
-    std::fs::write(h.dir.path().join("roster.yaml"), "- login_id: [broken\n").unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let user = h.user(0).clone();
-    let mut b = h.browser();
-    let login = b.login(&user.username, &user.password).await;
-    assert_eq!(login.location.as_deref(), Some("/_mfa/"));
-    let page = b.get("/_mfa/").await;
-    assert_eq!(page.status, 503, "{}", page.body);
-    assert!(page.body.contains("support@smartmls.com"));
-    assert!(b.cookie("MLSSESSION").is_none());
-    assert!(!h.site_saw_session_of(&user.username));
-}
-
-#[tokio::test]
-async fn reso_roster_feeds_text_codes_and_its_outage_fails_closed() {
-    let member = serde_json::json!({
-        "MemberLoginId": "jdoe",
-        "MemberEmail": "jane.doe@example.com",
-        "MemberMobilePhone": "(203) 555-0199",
-        "MemberFullName": "Jane Doe",
-    });
-    let reso = fake_reso::FakeReso::start("MemberLoginId", vec![member], 3600).await;
-    let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
-    let options = GatewayOptions {
-        methods: vec!["text".into()],
-        twilio_base_url: Some(sms.base_url()),
-        reso: Some((reso.base_url(), fake_reso::STATIC_TOKEN.to_string())),
-        ..GatewayOptions::default()
-    };
-    let Some(h) = Harness::start_or_skip(options).await else {
-        return;
-    };
-    let user = h.user(0).clone();
-    let mut b = h.browser();
-    b.login(&user.username, &user.password).await;
-    let page = b.get("/_mfa/").await;
-    assert!(
-        page.body.contains("•••-0199"),
-        "number from the RESO Member record: {}",
-        page.body
-    );
-    let (code, form) = text_code(&sms, 0).await;
-    assert_eq!(form["To"], "+12035550199");
-    let query = &reso.member_requests()[0];
-    assert_eq!(
-        query.option("$filter").as_deref(),
-        Some("MemberLoginId eq 'jdoe'")
-    );
-    assert_eq!(
-        query.authorization.as_deref(),
-        Some(format!("Bearer {}", fake_reso::STATIC_TOKEN).as_str())
-    );
-    assert_eq!(confirm_contact(&mut b, &page, &code).await.status, 303);
-
-    // The roster goes down: nobody gets past the MFA step, and the page says so.
-    reso.set_fault(fake_reso::Fault::Status(500));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let mut other = h.browser();
-    other.login(&user.username, &user.password).await;
-    let down = other.get("/_mfa/").await;
-    assert_eq!(down.status, 503, "{}", down.body);
-    assert!(other.cookie("MLSSESSION").is_none());
-}
+#[path = "flow_codes_roster_cases.rs"]
+mod roster;
