@@ -11,6 +11,9 @@
 #   * the gateway in three modes: pass-through (no session cookie), bound session (valid binding
 #     + upstream session cookie on every request) and MFA not enforced (enforce_from in the
 #     future);
+#   * HTTP/2 over TLS (what browsers speak to an HTTPS site): nginx with `ssl http2` and the
+#     gateway's TLS listener (ALPN h2), both with one self-signed certificate, driven by h2load
+#     (Debian nghttp2-client) with the same connections, one stream each (H2_STREAMS);
 # drives each with wrk (same threads, connections, duration; the load generator and the
 # upstream pinned to one core, the proxy under test to another) and prints a table with each
 # row's req/s and its requests per CPU-second of the serving process (not capped by the load
@@ -24,7 +27,7 @@
 #
 # Usage: benches/load/run.sh            (about 4 minutes after the release build)
 # Knobs (environment): DURATION=10 WARMUP=2 ROUNDS=2 CONNECTIONS=64 WRK_THREADS=1 IDLE=10000
-#                      BURST_MEMBERS=2000 BURST_CONCURRENCY=64 PORT_BASE=18080
+#                      BURST_MEMBERS=2000 BURST_CONCURRENCY=64 PORT_BASE=18080 H2_STREAMS=1
 #   BASELINE_GATEWAY=/path/to/other/mfa-gateway  also drives that binary (an earlier build) in
 #                      the same rounds, pinned like the gateway, and prints this build / baseline
 #                      ratios: a before/after of a change measured in one run.
@@ -52,6 +55,7 @@ IDLE=${IDLE:-10000}
 BURST_MEMBERS=${BURST_MEMBERS:-2000}
 BURST_CONCURRENCY=${BURST_CONCURRENCY:-64}
 PORT_BASE=${PORT_BASE:-18080}
+H2_STREAMS=${H2_STREAMS:-1}
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -63,6 +67,8 @@ GW2_PORT=$((PORT_BASE + 5))
 BASE_PORT=$((PORT_BASE + 6))
 BARE_PORT=$((PORT_BASE + 7))
 BARE_DEFAULTS_PORT=$((PORT_BASE + 8))
+GW_H2_PORT=$((PORT_BASE + 9))
+NGINX_H2_PORT=$((PORT_BASE + 10))
 BASELINE_GATEWAY=${BASELINE_GATEWAY:-}
 CALLGRIND=${CALLGRIND:-}
 CG_SECS=${CG_SECS:-15}
@@ -76,6 +82,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} from Debian (apt-get; needs root)"
   export DEBIAN_FRONTEND=noninteractive
@@ -146,7 +154,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 1000)) ]; t
 fi
 
 # --- upstream and the two reference proxies -------------------------------------------------
-mkdir -p "$WORK/www" "$WORK/nginx-up" "$WORK/nginx-proxy" "$WORK/data/keys"
+mkdir -p "$WORK/www" "$WORK/nginx-up" "$WORK/nginx-proxy" "$WORK/nginx-proxy-h2" "$WORK/data/keys" "$WORK/tls"
 # nginx workers run as an unprivileged user: they must be able to read the page.
 chmod 755 "$WORK" "$WORK/www"
 # A listings page of about 2 KB, the size of a small legacy page.
@@ -160,6 +168,13 @@ sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" "$HERE/nginx-upstream.conf
 sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_PORT#g" \
   "$HERE/nginx-proxy.conf" >"$WORK/nginx-proxy.conf"
 sed -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$HAPROXY_PORT#g" "$HERE/haproxy.cfg" >"$WORK/haproxy.cfg"
+sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$NGINX_H2_PORT#g" \
+  "$HERE/nginx-proxy-h2.conf" >"$WORK/nginx-proxy-h2.conf"
+# One certificate for both h2 rows (P-256: the handshake is not what is measured).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=localhost -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+chmod 644 "$WORK/tls/key.pem" "$WORK/tls/cert.pem"
+chmod 755 "$WORK/tls"
 
 "${LOAD_PIN[@]}" nginx -p "$WORK/nginx-up" -e "$WORK/nginx-up/error.log" -c "$WORK/nginx-upstream.conf" &
 UP_PID=$!; PIDS+=("$UP_PID")
@@ -171,14 +186,18 @@ for k in cookie-k1 secret-k1; do head -c 32 /dev/urandom | base64 >"$WORK/data/k
 chmod 600 "$WORK/data/keys/"*.key
 printf -- '- login_id: "jdoe"\n  name: "Jane Doe"\n  email: "jdoe@example.com"\n  mobile: "+12035550100"\n' \
   >"$WORK/data/roster.yaml"
-# write_config FILE PORT ENFORCE_FROM THREADS_LINE
+# write_config FILE PORT ENFORCE_FROM THREADS_LINE [tls]
 write_config() {
+  local listen_tls="# plain HTTP/1.1 listener"
+  [ "${5:-}" = tls ] && listen_tls="tls: {cert_file: $WORK/tls/cert.pem, key_file: $WORK/tls/key.pem, http2: true}"
   sed -e "s#@WORK@#$WORK#g" -e "s#@UP_PORT@#$UP_PORT#g" -e "s#@PORT@#$2#g" \
-    -e "s#@ENFORCE_FROM@#$3#g" -e "s|@THREADS@|$4|g" "$HERE/gateway.yaml" >"$1"
+    -e "s#@ENFORCE_FROM@#$3#g" -e "s|@THREADS@|$4|g" -e "s|@LISTEN_TLS@|$listen_tls|g" \
+    "$HERE/gateway.yaml" >"$1"
 }
 write_config "$WORK/gw-enforced.yaml" "$GW_PORT" 2025-01-01 "threads: 1"
 write_config "$WORK/gw-not-enforced.yaml" "$GW2_PORT" 2099-01-01 "threads: 1"
 write_config "$WORK/gw-default-threads.yaml" "$GW_PORT" 2025-01-01 "# threads: default (one per core)"
+write_config "$WORK/gw-h2.yaml" "$GW_H2_PORT" 2025-01-01 "threads: 1" tls
 BOUND_COOKIE=$("$HELPER" mint --config "$WORK/gw-enforced.yaml" --session 3f9c2a7e5b1d4c6f8a0b2c4d6e8f0a1b)
 
 start_gateway() { # CONFIG PORT [pinned [BINARY]]; sets GW_PID
@@ -240,6 +259,33 @@ drive() { # LABEL PORT PID [COOKIE]   (PID: the process serving the row, for its
   log "round $ROUND $label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, $per_cpu req per CPU-s; $notes"
 }
 
+# The h2 rows: h2load over TLS with ALPN h2, CONNECTIONS connections of H2_STREAMS streams each.
+# Percentiles come from h2load's per-request log (its summary has only min/max/mean).
+drive_h2() { # LABEL PORT PID [COOKIE]
+  local label=$1 port=$2 pid=$3 cookie=${4:-} out="$WORK/h2load-$1-$ROUND.txt" reqlog="$WORK/h2load-$1-$ROUND.log"
+  local args=(-t1 -c"$CONNECTIONS" -m"$H2_STREAMS")
+  [ -n "$cookie" ] && args+=(-H "cookie: $cookie")
+  local before after cpu_before cpu_after
+  before=$(upstream_accepts)
+  cpu_before=$(cpu_ticks "$pid")
+  "${LOAD_PIN[@]}" h2load "${args[@]}" -D "$DURATION" --warm-up-time="$WARMUP" \
+    --log-file="$reqlog" "https://127.0.0.1:$port/" >"$out" 2>&1 || true
+  cpu_after=$(cpu_ticks "$pid")
+  after=$(upstream_accepts)
+  local rps requests per_cpu p50 p99 notes
+  rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$out")
+  requests=$(awk '/^requests:/ { print $8 }' "$out")   # succeeded
+  per_cpu=$(awk -v r="$requests" -v t=$((cpu_after - cpu_before)) -v hz="$TICKS" \
+    'BEGIN { if (t > 0) printf "%.0f", r / (t / hz); else print 0 }')
+  # The log also holds the warm-up's requests; their latencies are as valid as the rest.
+  read -r p50 p99 < <(awk -F'\t' '$2 >= 200 && $2 < 300 { print $3 }' "$reqlog" | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "0 0"; else printf "%.3f %.3f\n", v[int((NR - 1) * 0.5) + 1] / 1000, v[int((NR - 1) * 0.99) + 1] / 1000 }')
+  notes="h2, $H2_STREAMS stream(s) per connection; upstream conns opened: $((after - before - 1)); $(awk '/^status codes:/ { printf "%s ", $0 }' "$out")"
+  [ -n "$rps" ] || { log "h2load failed on $label:"; tail -5 "$out" >&2; rps=0; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rps" "$p50" "$p99" "$ROUND" "$per_cpu" "$notes" >>"$RESULTS"
+  log "round $ROUND $label: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, $per_cpu req per CPU-s; $notes"
+}
+
 # Every proxy under test runs for the whole comparison (idle ones cost nothing), so the rounds
 # can interleave the rows.
 "${PROXY_PIN[@]}" nginx -p "$WORK/nginx-proxy" -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf" &
@@ -255,6 +301,10 @@ start_gateway "$WORK/gw-enforced.yaml" "$GW_PORT" pinned
 ENFORCED_PID=$GW_PID
 start_gateway "$WORK/gw-not-enforced.yaml" "$GW2_PORT" pinned
 NOT_ENFORCED_PID=$GW_PID
+"${PROXY_PIN[@]}" nginx -p "$WORK/nginx-proxy-h2" -e "$WORK/nginx-proxy-h2/error.log" -c "$WORK/nginx-proxy-h2.conf" &
+NGINX_H2_PID=$!; PIDS+=("$NGINX_H2_PID"); wait_port "$NGINX_H2_PORT"
+start_gateway "$WORK/gw-h2.yaml" "$GW_H2_PORT" pinned
+H2_PID=$GW_PID
 BASELINE_PID=
 if [ -n "$BASELINE_GATEWAY" ]; then
   # Same keys and store as the gateway under test, so the same bound cookie is valid there.
@@ -278,6 +328,9 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   drive gateway-pass-through "$GW_PORT" "$ENFORCED_PID"
   drive gateway-bound "$GW_PORT" "$ENFORCED_PID" "$BOUND_COOKIE"
   drive gateway-not-enforced "$GW2_PORT" "$NOT_ENFORCED_PID" "$BOUND_COOKIE"
+  drive_h2 nginx-h2 "$NGINX_H2_PORT" "$NGINX_H2_PID" "$BOUND_COOKIE"
+  drive_h2 gateway-h2-pass-through "$GW_H2_PORT" "$H2_PID"
+  drive_h2 gateway-h2-bound "$GW_H2_PORT" "$H2_PID" "$BOUND_COOKIE"
   if [ -n "$BASELINE_PID" ]; then
     drive baseline-pass-through "$BASE_PORT" "$BASELINE_PID"
     drive baseline-bound "$BASE_PORT" "$BASELINE_PID" "$BOUND_COOKIE"
@@ -285,6 +338,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 done
 stop_pid "$ENFORCED_PID"
 stop_pid "$NOT_ENFORCED_PID"
+stop_pid "$H2_PID"
+stop_pid "$NGINX_H2_PID"
 [ -n "$BASELINE_PID" ] && stop_pid "$BASELINE_PID"
 # --- instructions per request (callgrind) -----------------------------------------------------
 CG_RESULTS="$WORK/callgrind.tsv"
@@ -458,6 +513,11 @@ printf '| %-40s | %7s |\n' "bare pingora req/s / nginx req/s" "$(ratio "$FR" "$N
 printf '| %-40s | %7s | >= 0.97\n' "bound req/s / pass-through req/s" "$(ratio "$BR" "$PR")"
 printf '| %-40s | %7s |\n' "pass-through req/s / nginx req/s" "$(ratio "$PR" "$NR")"
 printf '| %-40s | %7s |\n' "not-enforced req/s / bound req/s" "$(ratio "$UR" "$BR")"
+H2R=$(val gateway-h2-bound 2); H2P99=$(val gateway-h2-bound 4); H2C=$(val gateway-h2-bound 6)
+NH2R=$(val nginx-h2 2); NH2P99=$(val nginx-h2 4); NH2C=$(val nginx-h2 6)
+printf '| %-40s | %7s | >= 0.7\n' "h2 bound / nginx h2, req per CPU-second" "$(ratio "$H2C" "$NH2C")"
+printf '| %-40s | %7s | >= 0.7\n' "h2 bound req/s / nginx h2 req/s" "$(ratio "$H2R" "$NH2R")"
+printf '| %-40s | %7s | <= 2.0\n' "h2 bound p99 / nginx h2 p99" "$(ratio "$H2P99" "$NH2P99")"
 # A proxy row close to the direct row may be capped by the upstream and wrk (which share a
 # core), not by the proxy: say so rather than report it as the proxy's speed.
 while IFS=$'\t' read -r label rps _; do

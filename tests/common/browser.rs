@@ -126,6 +126,12 @@ impl Browser {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let version = resp.version();
+        if self.base.starts_with("https://")
+            && super::transport::Transport::of_this_binary() == super::transport::Transport::Http2
+        {
+            // The h2 binaries exist to run the suites over HTTP/2: no silent fallback.
+            assert_eq!(version, reqwest::Version::HTTP_2, "answer not over h2");
+        }
         let headers = resp.headers().clone();
         let set_cookies: Vec<String> = headers
             .get_all("set-cookie")

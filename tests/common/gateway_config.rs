@@ -94,7 +94,9 @@ impl Default for GatewayOptions {
             per_user_before_backoff: 10,
             per_user_lockout: 100,
             methods: vec!["app".into()],
-            tls: false,
+            // On in the `h2_*` binaries: browsers there speak HTTP/2, which needs TLS.
+            tls: super::transport::Transport::of_this_binary()
+                == super::transport::Transport::Http2,
             code_ttl: "5m".into(),
             smtp_port: None,
             twilio_base_url: None,

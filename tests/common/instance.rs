@@ -13,6 +13,8 @@ use super::{Browser, ServerStores};
 pub struct Peer {
     pub port: u16,
     pub admin_port: u16,
+    /// Serves HTTPS (the harness's `tls` option): the same certificate as the harness.
+    pub(super) tls: bool,
     pub(super) config: PathBuf,
     pub(super) log: PathBuf,
     pub(super) child: Option<Child>,
@@ -21,9 +23,13 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// Base URL (plain HTTP).
+    /// Base URL (HTTPS for `localhost` when the harness serves TLS, else plain HTTP).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        if self.tls {
+            format!("https://localhost:{}", self.port)
+        } else {
+            format!("http://127.0.0.1:{}", self.port)
+        }
     }
 
     /// Base URL of its admin listener (when the harness options enable it).

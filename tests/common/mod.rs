@@ -13,6 +13,7 @@ pub mod browser;
 pub mod instance;
 pub mod legacy;
 pub mod totp;
+pub mod transport;
 pub mod zoo;
 
 mod flows;
@@ -149,6 +150,7 @@ impl Harness {
         let mut peer = Peer {
             port,
             admin_port,
+            tls: self.options.tls,
             config,
             log: self.dir.path().join(format!("gateway-{port}.log")),
             child: None,
@@ -243,6 +245,12 @@ impl Harness {
         let mut b = Browser::new(&self.url());
         b.login_profile = self.legacy.as_ref().map(|app| app.profile());
         b
+    }
+
+    /// The on-the-wire name of the gateway cookie `base` (`mfa_trust`, `mfa_bind`,
+    /// `mfa_pending`): `__Host-` prefixed when this gateway serves HTTPS.
+    pub fn gateway_cookie(&self, base: &str) -> String {
+        transport::gateway_cookie_name(base, self.options.tls)
     }
 
     /// Name of the legacy app's session cookie.

@@ -37,9 +37,12 @@ async fn forged_mfa_posts_are_refused() {
     // Right token, but the browser says the post came from another site.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The h2 binaries serve HTTPS with a certificate made for the test run.
+        .danger_accept_invalid_certs(h.options.tls)
         .build()
         .unwrap();
-    let cookie = format!("mfa_pending={}", victim.cookie("mfa_pending").unwrap());
+    let pending = h.gateway_cookie("mfa_pending");
+    let cookie = format!("{pending}={}", victim.cookie(&pending).unwrap());
     for (name, value) in [
         ("origin", "https://evil.example"),
         ("sec-fetch-site", "cross-site"),

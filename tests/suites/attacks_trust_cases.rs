@@ -14,6 +14,8 @@ use crate::common::{enroll_app, Browser, GatewayOptions, Harness, THIRTY_DAYS};
 async fn challenged_with(h: &Harness, cookie: &str) -> bool {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The h2 binaries serve HTTPS with a certificate made for the test run.
+        .danger_accept_invalid_certs(h.options.tls)
         .build()
         .unwrap();
     let user = h.user(0);
@@ -67,7 +69,10 @@ async fn enrolled(h: &Harness) -> (Browser, String) {
     let user = h.user(0).clone();
     let mut b = h.browser();
     enroll_app(&mut b, &user, THIRTY_DAYS).await;
-    let trust = b.cookie("mfa_trust").unwrap().to_string();
+    let trust = b
+        .cookie(&h.gateway_cookie("mfa_trust"))
+        .unwrap()
+        .to_string();
     (b, trust)
 }
 
@@ -76,7 +81,7 @@ async fn altered_trust_cookies_are_challenged() {
     let h = Harness::start(GatewayOptions::default()).await;
     let (_, trust) = enrolled(&h).await;
     assert!(
-        !challenged_with(&h, &format!("mfa_trust={trust}")).await,
+        !challenged_with(&h, &format!("{}={trust}", h.gateway_cookie("mfa_trust"))).await,
         "the genuine cookie is honoured"
     );
     let parts: Vec<&str> = trust.split('.').collect();
@@ -114,7 +119,7 @@ async fn altered_trust_cookies_are_challenged() {
         ("empty", String::new()),
     ] {
         assert!(
-            challenged_with(&h, &format!("mfa_trust={value}")).await,
+            challenged_with(&h, &format!("{}={value}", h.gateway_cookie("mfa_trust"))).await,
             "{label}"
         );
     }
@@ -125,15 +130,22 @@ async fn duplicated_trust_cookie_names_and_foreign_spellings_do_not_help() {
     let h = Harness::start(GatewayOptions::default()).await;
     let (_, trust) = enrolled(&h).await;
     // A garbage cookie listed first, the genuine one second: the gateway reads one name once.
-    let twice = format!("mfa_trust=garbage; mfa_trust={trust}");
-    let _ = challenged_with(&h, &twice).await; // either answer is safe; it must not leak (asserted inside)
-                                               // The __Host- spelling is not honoured on a plain-HTTP gateway (and vice versa).
-    assert!(challenged_with(&h, &format!("__Host-mfa_trust={trust}")).await);
+    let name = h.gateway_cookie("mfa_trust");
+    let twice = format!("{name}=garbage; {name}={trust}");
+    // Either answer is safe; it must not leak (asserted inside).
+    let _ = challenged_with(&h, &twice).await;
+    // The __Host- spelling is not honoured on a plain-HTTP gateway, nor the bare name on HTTPS.
+    let foreign = if h.options.tls {
+        "mfa_trust"
+    } else {
+        "__Host-mfa_trust"
+    };
+    assert!(challenged_with(&h, &format!("{foreign}={trust}")).await);
     // A binding cookie is not a trust cookie.
     let mut b = h.browser();
     enroll_app(&mut b, h.user(1), THIRTY_DAYS).await;
-    let binding = b.cookie("mfa_bind").unwrap().to_string();
-    assert!(challenged_with(&h, &format!("mfa_trust={binding}")).await);
+    let binding = b.cookie(&h.gateway_cookie("mfa_bind")).unwrap().to_string();
+    assert!(challenged_with(&h, &format!("{name}={binding}")).await);
 }
 
 #[tokio::test]
@@ -156,7 +168,7 @@ async fn support_reset_voids_every_trust_cookie_of_the_member() {
         .unwrap();
     assert!(status.success());
     assert!(
-        challenged_with(&h, &format!("mfa_trust={trust}")).await,
+        challenged_with(&h, &format!("{}={trust}", h.gateway_cookie("mfa_trust"))).await,
         "old epoch must not be honoured"
     );
 }
@@ -179,5 +191,5 @@ async fn trust_cookies_signed_with_a_removed_key_are_challenged() {
     assert_ne!(config, rotated);
     std::fs::write(h.config_path(), rotated).unwrap();
     h.restart_gateway().await;
-    assert!(challenged_with(&h, &format!("mfa_trust={trust}")).await);
+    assert!(challenged_with(&h, &format!("{}={trust}", h.gateway_cookie("mfa_trust"))).await);
 }

@@ -101,13 +101,13 @@ async fn full_flow_enrolls_and_lands_on_the_legacy_page() {
     assert_eq!(done.location.as_deref(), Some("/"));
     assert!(b.cookie(h.session_cookie()).is_some());
     assert!(b.cookie("mls_pref").is_some());
-    assert!(b.cookie("mfa_trust").is_some());
-    assert!(b.cookie("mfa_bind").is_some());
-    assert!(b.cookie("mfa_pending").is_none());
+    assert!(b.cookie(&h.gateway_cookie("mfa_trust")).is_some());
+    assert!(b.cookie(&h.gateway_cookie("mfa_bind")).is_some());
+    assert!(b.cookie(&h.gateway_cookie("mfa_pending")).is_none());
     let trust_header = done
         .set_cookies
         .iter()
-        .find(|c| c.starts_with("mfa_trust="))
+        .find(|c| c.starts_with(&format!("{}=", h.gateway_cookie("mfa_trust"))))
         .unwrap();
     assert!(
         trust_header.contains(&format!("Max-Age={THIRTY_DAYS}")),
@@ -180,7 +180,7 @@ async fn a_totp_code_is_single_use_even_across_pending_logins() {
     assert!(!h.signed_in(&mut b).await);
     // The same browser reusing the code it just used is refused too.
     a.get("/logout").await;
-    a.jar.remove("mfa_trust");
+    a.jar.remove(&h.gateway_cookie("mfa_trust"));
     a.login(&user.username, &user.password).await;
     let again = submit_code(&mut a, &code).await;
     assert!(!h.signed_in(&mut a).await, "{}", again.body);
@@ -271,7 +271,7 @@ async fn before_enforcement_logins_pass_and_are_bound() {
     let mut b = h.browser();
     let login = b.login(&user.username, &user.password).await;
     assert!(matches!(login.status, 302 | 303), "{login:?}");
-    assert!(b.cookie("mfa_bind").is_some());
+    assert!(b.cookie(&h.gateway_cookie("mfa_bind")).is_some());
     assert!(h.signed_in(&mut b).await);
 }
 
@@ -292,7 +292,7 @@ async fn rotated_upstream_session_is_rebound_and_mobile_sign_out_forgets_the_dev
     assert_eq!(b.get("/").await.status, 200, "rotated session is re-bound");
     b.post_form("/api/logout", &[]).await;
     assert!(
-        b.cookie("mfa_trust").is_none(),
+        b.cookie(&h.gateway_cookie("mfa_trust")).is_none(),
         "mobile sign-out forgets the device"
     );
     let again = b.login(&user.username, &user.password).await;

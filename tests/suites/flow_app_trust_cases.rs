@@ -20,12 +20,12 @@ async fn trusted_browser_skips_the_challenge_and_new_browser_does_not() {
     // Log out and in again on the same browser: no challenge.
     let out = b.get("/logout").await;
     assert!(
-        b.cookie("mfa_bind").is_none(),
+        b.cookie(&h.gateway_cookie("mfa_bind")).is_none(),
         "logout ends the binding: {:?}",
         out.set_cookies
     );
     assert!(
-        b.cookie("mfa_trust").is_some(),
+        b.cookie(&h.gateway_cookie("mfa_trust")).is_some(),
         "plain logout keeps the device trusted"
     );
     let again = b.login(&user.username, &user.password).await;
@@ -59,8 +59,11 @@ async fn trust_cookie_of_another_member_does_not_skip_the_challenge() {
     // B's browser presents A's trust cookie at B's login.
     let mut mixed = h.browser();
     mixed.jar.insert(
-        "mfa_trust".into(),
-        browser_a.cookie("mfa_trust").unwrap().to_string(),
+        h.gateway_cookie("mfa_trust"),
+        browser_a
+            .cookie(&h.gateway_cookie("mfa_trust"))
+            .unwrap()
+            .to_string(),
     );
     let login = mixed.login(&bu.username, &bu.password).await;
     assert_eq!(login.location.as_deref(), Some("/_mfa/"));
@@ -74,7 +77,10 @@ async fn tampered_foreign_key_and_expired_trust_cookies_are_challenged() {
     let user = h.user(0).clone();
     let mut b = h.browser();
     enroll_app(&mut b, &user, THIRTY_DAYS).await;
-    let good = b.cookie("mfa_trust").unwrap().to_string();
+    let good = b
+        .cookie(&h.gateway_cookie("mfa_trust"))
+        .unwrap()
+        .to_string();
 
     let mut flipped = good.clone().into_bytes();
     let i = flipped.len() / 2;
@@ -105,7 +111,7 @@ async fn tampered_foreign_key_and_expired_trust_cookies_are_challenged() {
         ("truncated", good[..good.len() - 5].to_string()),
     ] {
         let mut other = h.browser();
-        other.jar.insert("mfa_trust".into(), cookie);
+        other.jar.insert(h.gateway_cookie("mfa_trust"), cookie);
         let login = other.login(&user.username, &user.password).await;
         assert_eq!(login.location.as_deref(), Some("/_mfa/"), "{label}");
     }

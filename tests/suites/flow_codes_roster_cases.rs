@@ -28,7 +28,10 @@ async fn cancel_voids_the_held_login_and_explains_the_roster_update() {
     let page = b.get("/_mfa/").await;
     let (code, _) = text_code(&sms, 0).await;
     let csrf = page.input_value("csrf").unwrap();
-    let pending = b.cookie("mfa_pending").unwrap().to_string();
+    let pending = b
+        .cookie(&h.gateway_cookie("mfa_pending"))
+        .unwrap()
+        .to_string();
     let cancelled = b.post_form("/_mfa/cancel", &[("csrf", &csrf)]).await;
     assert_eq!(cancelled.status, 200);
     assert!(
@@ -40,7 +43,7 @@ async fn cancel_voids_the_held_login_and_explains_the_roster_update() {
     // The held session can never be released afterwards, even with the right code.
     let remember = THIRTY_DAYS.to_string();
     // Replaying the old pending cookie (the cancel response deleted it from the jar).
-    b.jar.insert("mfa_pending".into(), pending);
+    b.jar.insert(h.gateway_cookie("mfa_pending"), pending);
     let late = b
         .post_form(
             "/_mfa/enroll/contact",

@@ -44,7 +44,7 @@ async fn reset_through_this_instance_ends_the_live_session_at_once() {
         "the live session ended with the reset"
     );
     assert!(
-        b.cookie("mfa_bind").is_none(),
+        b.cookie(&h.gateway_cookie("mfa_bind")).is_none(),
         "the stale binding was cleared"
     );
     assert!(h.log().contains("bound_session_revoked"));
