@@ -24,7 +24,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(name = "mfa-gateway", version, about)]
 struct Cli {
     /// Configuration file.
-    #[arg(long, short, global = true, default_value = "gateway.yaml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "MFA_GATEWAY_CONFIG",
+        default_value = "gateway.yaml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,6 +70,13 @@ enum Command {
     Keys(KeysCommand),
     /// Bring the durable store's schema up to date (run before rolling out a new version).
     Migrate,
+    /// Print shell completions (e.g. `mfa-gateway completions bash > /etc/bash_completion.d/mfa-gateway`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `mfa-gateway man | man -l -`).
+    Man,
 }
 
 /// Who performs a support action and why; both are required and written to the audit log.
@@ -139,6 +152,17 @@ fn main() -> ExitCode {
             return finish(cli::keys_reseal(path, &why.by, &why.reason))
         }
         Command::Migrate => return finish(cli::migrate(path)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "mfa-gateway",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => man_page(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,6 +171,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the manual page to stdout.
+fn man_page() -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut std::io::stdout())
+        .context("cannot write the manual page")
 }
 
 fn users(path: &Path, command: UsersCommand) -> Result<(), cli::CommandError> {
@@ -170,14 +202,28 @@ fn finish(result: Result<(), cli::CommandError>) -> ExitCode {
     }
 }
 
+/// `check-config`: the config's own rules, then every check `run` makes before it serves
+/// except opening the stores (files opened and parsed: keys, TLS, roster, templates, logo).
 fn check_config(path: &Path) -> ExitCode {
-    match config::load_file(path) {
+    let config = match config::load_file(path) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let prepared = store_runtime().and_then(|runtime| {
+        runtime
+            .block_on(server::preflight::prepare(&config))
+            .map_err(anyhow::Error::from)
+    });
+    match prepared {
         Ok(_) => {
             println!("ok");
             ExitCode::SUCCESS
         }
-        Err(errors) => {
-            eprintln!("{errors}");
+        Err(e) => {
+            eprintln!("{e:#}");
             ExitCode::from(2)
         }
     }

@@ -2,6 +2,7 @@
 //! the pingora server with the gateway service on the configured listener.
 
 mod keepalive;
+pub mod preflight;
 pub mod tuning;
 mod unparsable;
 
@@ -13,10 +14,8 @@ use pingora::server::Server;
 use crate::config::{Config, DurableStore as DurableChoice, EphemeralStore as EphemeralChoice};
 use crate::http::classify::Classifier;
 use crate::mfa::tokens::KeyRing;
-use crate::pages::Pages;
 use crate::proxy::Gateway;
 use crate::state::{AppState, CookieNames};
-use crate::store::crypto::SecretCipher;
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DurableStore, EphemeralStore};
@@ -56,19 +55,15 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         // would look expired on the others.
         tracing::warn!("storage: PostgreSQL with an in-memory ephemeral store: run a single instance, or use Redis");
     }
-    let new_cipher = || {
-        SecretCipher::new(&config.keys.secret_keys)
-            .map_err(|e| StartError::SecretKeys(e.to_string()))
-    };
-    let cipher = new_cipher()?;
+    let prepared = preflight::prepare(&config).await?;
     let durable: Arc<dyn DurableStore> = match &config.storage.durable {
         DurableChoice::Sqlite { path } => Arc::new(
-            SqliteStore::open(path, new_cipher()?)
+            SqliteStore::open(path, preflight::new_cipher(&config)?)
                 .await
                 .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
         DurableChoice::Postgres { url } => Arc::new(
-            crate::store::postgres::PgStore::open(url, new_cipher()?)
+            crate::store::postgres::PgStore::open(url, preflight::new_cipher(&config)?)
                 .await
                 .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
@@ -91,41 +86,22 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     // Admin (issue 5): time every store call for mfa_gateway_store_seconds.
     let durable = crate::admin::timed::TimedDurable::wrap(durable);
     let ephemeral = crate::admin::timed::TimedEphemeral::wrap(ephemeral);
-    let pages = Pages::new(&config.branding, config.static_dir.as_deref())
-        .map_err(|e| StartError::Pages(e.to_string()))?;
-    let roster = crate::roster::from_config(&config.roster)
-        .await
-        .map_err(|e| StartError::Roster(e.to_string()))?;
-    let email = match &config.email {
-        Some(cfg) => Some(
-            crate::delivery::email_sender(cfg, &config.branding, config.mode)
-                .map_err(|e| StartError::Email(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let sms = match &config.sms {
-        Some(cfg) => Some(
-            crate::delivery::sms_sender(cfg, &config.branding, config.mode)
-                .map_err(|e| StartError::Sms(e.to_string()))?,
-        ),
-        None => None,
-    };
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
     crate::http::response::set_hsts(config.edge.hsts.clone());
     let state = Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
-        cipher,
+        cipher: prepared.cipher,
         durable,
         ephemeral,
-        pages,
-        roster,
-        email,
-        sms,
+        pages: prepared.pages,
+        roster: prepared.roster,
+        email: prepared.email,
+        sms: prepared.sms,
         classifier: Classifier::new(&config.site),
         cookie_names: CookieNames::new(&config.cookies.name_prefix, secure_cookies),
         secure_cookies,
-        upstream_client: upstream_client(&config)?,
-        logo: load_logo(&config)?,
+        upstream_client: prepared.upstream_client,
+        logo: prepared.logo,
         epochs: crate::mfa::revocation::EpochCache::new(config.mfa.revocation_check, 1_000_000),
         config: Arc::new(config),
     });
@@ -235,9 +211,7 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
         upgrade,
         ..Opt::default()
     };
-    let peer = crate::proxy::upstream_peer_for(&config.upstream).map_err(|e| {
-        StartError::Upstream(format!("cannot resolve {:?}: {e}", config.upstream.address))
-    })?;
+    let peer = preflight::upstream_peer(&config)?;
     let mut server = Server::new_with_opt_and_conf(opt, server_conf(&config));
     server.bootstrap();
     // The proxy, wrapped so that pingora's own answer to a request head it cannot parse becomes
@@ -250,21 +224,7 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
         unparsable::BrandedErrors::new(proxy, answers),
     );
     let addr = config.listen.address.to_string();
-    let tls = match &config.listen.tls {
-        Some(tls) => {
-            let mut settings = pingora::listeners::tls::TlsSettings::intermediate(
-                &tls.cert_file.display().to_string(),
-                &tls.key_file.display().to_string(),
-            )
-            .map_err(|e| StartError::Listen(e.to_string()))?;
-            if tls.http2 {
-                // ALPN h2, then http/1.1: browsers speak HTTP/2 to an HTTPS site that offers it.
-                settings.enable_h2();
-            }
-            Some(settings)
-        }
-        None => None,
-    };
+    let tls = preflight::listener_tls(&config)?;
     service.add_listener(tuning::listener(&addr, tls));
     server.add_service(service);
     tracing::info!(listen = %addr, upstream = %config.upstream.address, "mfa-gateway started");

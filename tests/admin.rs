@@ -1,6 +1,6 @@
 //! Support desk and operations (issue 5), through the real binary and real sockets: the
 //! `users` / `keys` commands, the admin API on its own listener, the audit log, the metrics,
-//! key rotation and the graceful upgrade.
+//! key rotation and the graceful upgrade; the command line ops expect (issue 15).
 
 mod common;
 
@@ -9,6 +9,8 @@ mod tools;
 
 #[path = "admin/api.rs"]
 mod api;
+#[path = "admin/cli.rs"]
+mod cli;
 #[path = "admin/config.rs"]
 mod config;
 #[path = "admin/keys.rs"]

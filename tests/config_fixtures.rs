@@ -17,6 +17,10 @@ use mfa_gateway::config::{
 
 const DAY: Duration = Duration::from_secs(86_400);
 
+/// Configs that load but that `run` (and so `check-config`) must refuse.
+#[path = "config_fixtures/runtime.rs"]
+mod runtime;
+
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
 }

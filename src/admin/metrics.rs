@@ -3,16 +3,18 @@
 //!
 //! Most counters are fed by [`MetricsLayer`], a `tracing` layer that counts the structured
 //! events the gateway already emits (`event = "verify_succeeded"`, …), so call sites stay free of
-//! metrics code. Two things have no event because they happen on every request and must cost
-//! one atomic add: [`request_outcome`] and [`upstream_error`], called by the proxy. Store
-//! latency comes from the timing wrappers in [`super::timed`].
+//! metrics code. What happens on every request has no event and must stay cheap: the proxy
+//! decides a request's [`RequestOutcome`] in its hooks and counts it exactly once, with its
+//! duration, in pingora's `logging` hook ([`record_request`]); [`upstream_response`] and
+//! [`upstream_error`] likewise. Store latency comes from the timing wrappers in
+//! [`super::timed`]. The process collector adds CPU, memory and file descriptors.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
-    TextEncoder,
+    Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -32,16 +34,22 @@ pub enum RequestOutcome {
     Stripped,
     /// Answered by the gateway's own pages or JSON API under `/_mfa/`.
     Portal,
+    /// Refused at the edge before any routing (methods, framing, oversized heads: 400 / 431).
+    Refused,
+    /// Ended by an error before the gateway decided anything about it.
+    Failed,
 }
 
 impl RequestOutcome {
     /// Every outcome, in label order.
-    pub const ALL: [RequestOutcome; 5] = [
+    pub const ALL: [RequestOutcome; 7] = [
         RequestOutcome::Passed,
         RequestOutcome::Bound,
         RequestOutcome::Intercepted,
         RequestOutcome::Stripped,
         RequestOutcome::Portal,
+        RequestOutcome::Refused,
+        RequestOutcome::Failed,
     ];
 
     /// The `outcome` label value.
@@ -52,6 +60,8 @@ impl RequestOutcome {
             RequestOutcome::Intercepted => "intercepted",
             RequestOutcome::Stripped => "stripped",
             RequestOutcome::Portal => "portal",
+            RequestOutcome::Refused => "refused",
+            RequestOutcome::Failed => "failed",
         }
     }
 }
@@ -77,11 +87,22 @@ const STORE_BUCKETS: &[f64] = &[
     0.000_1, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Request and upstream latency buckets (seconds): a proxied page in a millisecond up to a slow
+/// legacy page or a login with its store calls.
+const REQUEST_BUCKETS: &[f64] = &[
+    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 /// The gateway's metrics and the registry they are exposed from.
 pub struct Metrics {
     registry: Registry,
     /// Indexed like [`RequestOutcome::ALL`], resolved once so the hot path is one atomic add.
-    requests: [IntCounter; 5],
+    requests: [IntCounter; 7],
+    /// Indexed like [`RequestOutcome::ALL`]: duration from the request head to the end of the
+    /// answer.
+    request_seconds: [Histogram; 7],
+    /// From the upstream request sent to the upstream answer's head.
+    upstream_seconds: Histogram,
     upstream_errors: IntCounter,
     logins_intercepted: IntCounter,
     verifications: IntCounterVec,
@@ -107,9 +128,17 @@ pub fn global() -> &'static Metrics {
     &METRICS
 }
 
-/// Counts one proxied request by what the gateway did with it (hot path: one atomic add).
-pub fn request_outcome(outcome: RequestOutcome) {
-    global().requests[outcome as usize].inc();
+/// Counts one request by what the gateway did with it, and how long it took (called once per
+/// request, from the proxy's `logging` hook; a counter and a histogram, no lookup).
+pub fn record_request(outcome: RequestOutcome, elapsed: Duration) {
+    let metrics = global();
+    metrics.requests[outcome as usize].inc();
+    metrics.request_seconds[outcome as usize].observe(elapsed.as_secs_f64());
+}
+
+/// Records how long the upstream took to answer with a head.
+pub fn upstream_response(elapsed: Duration) {
+    global().upstream_seconds.observe(elapsed.as_secs_f64());
 }
 
 /// Counts one failure to reach or read from the upstream site.
@@ -170,6 +199,40 @@ impl Metrics {
             &["outcome"],
         )?;
         let requests = RequestOutcome::ALL.map(|o| requests_vec.with_label_values(&[o.label()]));
+        let request_seconds_vec = HistogramVec::new(
+            HistogramOpts::new(
+                "mfa_gateway_request_duration_seconds",
+                "Time from a request's head to the end of its answer, by outcome.",
+            )
+            .buckets(REQUEST_BUCKETS.to_vec()),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(request_seconds_vec.clone()))?;
+        let request_seconds =
+            RequestOutcome::ALL.map(|o| request_seconds_vec.with_label_values(&[o.label()]));
+        let upstream_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "mfa_gateway_upstream_response_seconds",
+                "Time from sending a request upstream to the upstream answer's head.",
+            )
+            .buckets(REQUEST_BUCKETS.to_vec()),
+        )?;
+        registry.register(Box::new(upstream_seconds.clone()))?;
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "mfa_gateway_build_info",
+                "Always 1; the labels say which build is running.",
+            ),
+            &["version"],
+        )?;
+        registry.register(Box::new(build_info.clone()))?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        // CPU seconds, resident memory, open and maximum file descriptors, start time.
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         let store_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "mfa_gateway_store_seconds",
@@ -181,6 +244,8 @@ impl Metrics {
         registry.register(Box::new(store_seconds.clone()))?;
         Ok(Metrics {
             requests,
+            request_seconds,
+            upstream_seconds,
             upstream_errors: counter(
                 r,
                 "mfa_gateway_upstream_errors_total",
@@ -194,8 +259,9 @@ impl Metrics {
             verifications: counter_vec(
                 r,
                 "mfa_gateway_verifications_total",
-                "Code verifications of enrolled members by method and result.",
-                &["method", "result"],
+                "Code verifications by method, stage (setup: the code confirming a set-up; \
+                 challenge: an enrolled member's code) and result.",
+                &["method", "stage", "result"],
             )?,
             codes_sent: counter_vec(
                 r,
@@ -254,15 +320,16 @@ impl Metrics {
             return;
         };
         let method = || method_label(fields.text("method"));
+        let stage = || stage_label(fields.text("stage"));
         match event {
             "login_intercepted" => self.logins_intercepted.inc(),
             "verify_succeeded" => self
                 .verifications
-                .with_label_values(&[method(), "success"])
+                .with_label_values(&[method(), stage(), "success"])
                 .inc(),
             "verify_failed" => self
                 .verifications
-                .with_label_values(&[method(), "failure"])
+                .with_label_values(&[method(), stage(), "failure"])
                 .inc(),
             "code_sent" => self.codes_sent.with_label_values(&[method(), "sent"]).inc(),
             "code_send_failed" => self
@@ -275,7 +342,14 @@ impl Metrics {
                 .enrollments_started
                 .with_label_values(&[method()])
                 .inc(),
-            "enrollment_completed" => self.enrollments.with_label_values(&[method()]).inc(),
+            "enrollment_completed" => {
+                self.enrollments.with_label_values(&[method()]).inc();
+                // Its confirming code was a successful verification, as a wrong one is a
+                // failed one (`verify_failed` with stage setup).
+                self.verifications
+                    .with_label_values(&[method(), stage(), "success"])
+                    .inc();
+            }
             "support_action" => self
                 .support_actions
                 .with_label_values(&[bounded_label(fields.text("action"))])
@@ -294,6 +368,15 @@ fn method_label(method: Option<&str>) -> &'static str {
         Some("app") => "app",
         Some("email") => "email",
         Some("text") => "text",
+        _ => "unknown",
+    }
+}
+
+/// `stage` label: setup or challenge, so a bad field value cannot add series.
+fn stage_label(stage: Option<&str>) -> &'static str {
+    match stage {
+        Some("setup") => "setup",
+        Some("challenge") => "challenge",
         _ => "unknown",
     }
 }

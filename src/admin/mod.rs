@@ -3,8 +3,9 @@
 //!
 //! Audit and metrics are `tracing` layers over the structured events the gateway already emits
 //! (`event = "…"` on every security-relevant point), so the request path needs no extra calls;
-//! the only exception is [`metrics::request_outcome`] / [`metrics::upstream_error`], counted on
-//! every request by the proxy. Support actions live in [`users`] and are shared by the CLI and
+//! the only exception is what every request has ([`metrics::record_request`],
+//! [`metrics::upstream_response`], [`metrics::upstream_error`]), counted by the proxy once per
+//! request in its `logging` hook. Support actions live in [`users`] and are shared by the CLI and
 //! the API, so both validate, act and audit identically.
 
 pub mod api;
@@ -21,4 +22,4 @@ pub mod stores;
 pub mod timed;
 pub mod users;
 
-pub use metrics::{request_outcome, upstream_error, RequestOutcome};
+pub use metrics::{record_request, upstream_error, RequestOutcome};

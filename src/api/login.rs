@@ -119,8 +119,25 @@ fn upstream_url(state: &AppState, path_and_query: &str) -> String {
     format!("{scheme}://{}{path_and_query}", up.address)
 }
 
+/// The relay's answer to the client, and whether the login is now held for MFA (for the
+/// request's outcome in the metrics).
+pub struct RelayAnswer {
+    pub response: GatewayResponse,
+    pub held_for_mfa: bool,
+}
+
+impl From<GatewayResponse> for RelayAnswer {
+    /// An answer that holds nothing (relayed as it was, or an error).
+    fn from(response: GatewayResponse) -> Self {
+        RelayAnswer {
+            response,
+            held_for_mfa: false,
+        }
+    }
+}
+
 /// Relays the login and decides. Never panics; upstream trouble answers JSON `502`.
-pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) -> GatewayResponse {
+pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) -> RelayAnswer {
     let user = username_from_json(cfg, &login.body);
     let mut request = state
         .upstream_client
@@ -179,7 +196,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         .response()
     };
     let Ok(mut response) = request.send().await else {
-        return upstream_down();
+        return upstream_down().into();
     };
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -200,10 +217,11 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
                     "upstream_answer_too_large",
                     "The sign-in answer was too large to verify.",
                 )
-                .response();
+                .response()
+                .into();
             }
             Ok(None) => break,
-            Err(_) => return upstream_down(),
+            Err(_) => return upstream_down().into(),
         }
     }
     let set_cookies: Vec<&str> = headers
@@ -217,7 +235,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         .map(str::to_string);
     if let Err(why) = crate::http::edge::check_response(&headers) {
         tracing::warn!(event = "upstream_answer_refused", reason = why.reason());
-        return upstream_down();
+        return upstream_down().into();
     }
     let relayed = relay_response(status, &headers, content_type.clone(), body.clone());
     // An answer that hands out a session (a session cookie, or a token where the app's tokens
@@ -232,7 +250,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
             .is_some_and(|pointer| has_token(&body, pointer));
     let success = is_success(cfg, session_names, status, &set_cookies, &body);
     if !success && !issues_session {
-        return relayed;
+        return relayed.into();
     }
     if !success && state.config.site.identity.is_none() {
         // Failed by the rule, yet a session was handed out: never relay it, never hold it
@@ -247,7 +265,8 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
             "login_unconfirmed",
             "The sign-in could not be confirmed; sign in again.",
         )
-        .response();
+        .response()
+        .into();
     }
     let own_hosts = [
         login.host,
@@ -272,7 +291,11 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         location: None,
     };
     let decision = decide(state, user, &upstream, ctx).await;
-    json_answer(state, decision, relayed).await
+    let held_for_mfa = matches!(decision, LoginDecision::Hold { .. });
+    RelayAnswer {
+        response: json_answer(state, decision, relayed).await,
+        held_for_mfa,
+    }
 }
 
 /// The JSON client's answer for a login decision: the relayed answer (plus the binding), the

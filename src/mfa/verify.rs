@@ -16,6 +16,12 @@ use crate::config::Method;
 use crate::state::AppState;
 use crate::store::{EnrolledMethod, Enrollment, MemberRecord, StoreResult};
 
+/// `stage` of a verification event: the code that confirms a set-up, or one that answers the
+/// challenge of an enrolled member (`mfa_gateway_verifications_total{stage}`).
+const SETUP: &str = "setup";
+/// See [`SETUP`].
+const CHALLENGE: &str = "challenge";
+
 /// The result of one code submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
@@ -89,7 +95,7 @@ pub async fn verify_code(
     };
     match check {
         CodeCheck::Valid => finish(state, pending_id, &login.user, member, method).await,
-        CodeCheck::Wrong => failure(state, &login.user, method, attempt).await,
+        CodeCheck::Wrong => failure(state, &login.user, method, attempt, CHALLENGE).await,
         CodeCheck::Expired => Ok(VerifyOutcome::CodeExpired {
             attempts_left: attempts_left(state, attempt),
         }),
@@ -146,7 +152,7 @@ pub async fn confirm_enrollment(
     };
     match check {
         CodeCheck::Valid => {}
-        CodeCheck::Wrong => return failure(state, &login.user, method, attempt).await,
+        CodeCheck::Wrong => return failure(state, &login.user, method, attempt, SETUP).await,
         CodeCheck::Expired => {
             return Ok(VerifyOutcome::CodeExpired {
                 attempts_left: attempts_left(state, attempt),
@@ -168,7 +174,8 @@ pub async fn confirm_enrollment(
         .save_enrollment(&login.user, &enrollment, step)
         .await?;
     state.durable.record_success(&login.user, now).await?;
-    info!(event = "enrollment_completed", user = %login.user, method = super::contact::method_name(method));
+    // One event, two counters: the set-up is complete and its code was a verification.
+    info!(event = "enrollment_completed", user = %login.user, method = super::contact::method_name(method), stage = SETUP);
     let member = state
         .durable
         .member(&login.user)
@@ -221,17 +228,18 @@ async fn count_attempt(
 }
 
 /// Records a wrong code: member failure counter (with backoff / lockout) and this login's
-/// attempt number `attempt`.
+/// attempt number `attempt`; `stage` is [`SETUP`] or [`CHALLENGE`].
 async fn failure(
     state: &AppState,
     user: &str,
     method: Method,
     attempt: u64,
+    stage: &'static str,
 ) -> StoreResult<VerifyOutcome> {
     let now = state.now();
     let failures = state.durable.record_failure(user).await?;
     let method = super::contact::method_name(method);
-    warn!(event = "verify_failed", user = %user, method, consecutive_failures = failures);
+    warn!(event = "verify_failed", user = %user, method, stage, consecutive_failures = failures);
     if let Some(until) = lock_after_failures(&state.config.mfa.attempts, failures, now) {
         state.durable.lock_until(user, until).await?;
         warn!(event = "member_locked", user = %user, until);
@@ -255,7 +263,7 @@ async fn finish(
         return Ok(VerifyOutcome::Expired);
     };
     state.durable.record_success(user, state.now()).await?;
-    info!(event = "verify_succeeded", user = %user, method = super::contact::method_name(method));
+    info!(event = "verify_succeeded", user = %user, method = super::contact::method_name(method), stage = CHALLENGE);
     Ok(VerifyOutcome::Passed {
         login: Box::new(login),
         member: Box::new(member),

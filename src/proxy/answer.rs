@@ -7,7 +7,7 @@ use pingora::proxy::Session;
 use pingora::{Error, ErrorType, Result};
 
 use super::RequestCtx;
-use crate::admin::{request_outcome, RequestOutcome};
+use crate::admin::RequestOutcome;
 use crate::http::classify::Route;
 use crate::http::edge::check_response;
 use crate::http::login_form::ExtractError;
@@ -127,7 +127,7 @@ pub(super) async fn on_login_response(
             return Ok(());
         }
         LoginDecision::Hold { pending_cookie, .. } => {
-            request_outcome(RequestOutcome::Intercepted);
+            ctx.set_outcome(RequestOutcome::Intercepted);
             GatewayResponse::see_other("/_mfa/").with_cookie(pending_cookie)
         }
         LoginDecision::Refuse(Refusal::Unreadable) => GatewayResponse::see_other(UNREADABLE_PATH),

@@ -135,7 +135,7 @@ async fn serve_api(state: &AppState, session: &mut Session) -> Result<()> {
 pub(super) async fn serve_api_login(
     state: &AppState,
     session: &mut Session,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
 ) -> Result<()> {
     let Some(cfg) = state.config.site.api_login.as_ref() else {
         return ApiError::new(404, "not_found", "No JSON login is configured.")
@@ -171,8 +171,11 @@ pub(super) async fn serve_api_login(
         client_ip,
         host: &host,
     };
-    let response = api::login::relay(state, cfg, login).await;
-    response.write(session).await
+    let answer = api::login::relay(state, cfg, login).await;
+    if answer.held_for_mfa {
+        ctx.set_outcome(crate::admin::RequestOutcome::Intercepted);
+    }
+    answer.response.write(session).await
 }
 
 /// An API request from a client that holds a login still waiting for MFA: answer the JSON

@@ -11,7 +11,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, Result};
 use tracing::Instrument as _;
 
-use crate::admin::{request_outcome, upstream_error, RequestOutcome};
+use crate::admin::{metrics, record_request, upstream_error, RequestOutcome};
 use crate::http::classify::Route;
 use crate::http::login_form::{is_form_urlencoded, ExtractError, FormFieldExtractor};
 use crate::mfa::claims::BindingClaims;
@@ -82,6 +82,20 @@ pub struct RequestCtx {
     replaced: bool,
     /// The binding was revoked (member reset): clear the binding cookie in the answer.
     clear_binding: bool,
+    /// What the gateway did with the request, counted once in `logging`.
+    outcome: Option<RequestOutcome>,
+    /// When the request's head had been read (`new_ctx`), for the request duration.
+    started: Option<std::time::Instant>,
+    /// When the request was sent upstream, for the upstream's answer time.
+    upstream_sent: Option<std::time::Instant>,
+}
+
+impl RequestCtx {
+    /// Records what the gateway did with this request (a later decision replaces an earlier
+    /// one: a login first forwarded, then held, is `Intercepted`).
+    pub(crate) fn set_outcome(&mut self, outcome: RequestOutcome) {
+        self.outcome = Some(outcome);
+    }
 }
 
 #[async_trait]
@@ -89,7 +103,10 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> Self::CTX {
-        RequestCtx::default()
+        RequestCtx {
+            started: Some(std::time::Instant::now()),
+            ..RequestCtx::default()
+        }
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
@@ -98,11 +115,13 @@ impl ProxyHttp for Gateway {
         if let Some(why) =
             inspect::set_h2_host(session).or_else(|| inspect::refusal(state, session))
         {
+            ctx.set_outcome(RequestOutcome::Refused);
             inspect::refuse(state, session, why).await?;
             return Ok(true);
         }
         let req = session.req_header();
         if local::header_bytes(req) > local::MAX_HEADER_BYTES {
+            ctx.set_outcome(RequestOutcome::Refused);
             let msg = Message::new(431, "Request too large", "Your browser sent more data than we accept. Clearing this site's cookies usually helps.");
             local::error_response(state, req, 431, msg)
                 .write(session)
@@ -112,7 +131,7 @@ impl ProxyHttp for Gateway {
         let route = state.classifier.classify(&req.method, req.uri.path());
         ctx.route = Some(route);
         if route == Route::Portal {
-            request_outcome(RequestOutcome::Portal);
+            ctx.set_outcome(RequestOutcome::Portal);
             local::serve_portal(state, session)
                 .instrument(request_span())
                 .await?;
@@ -120,7 +139,7 @@ impl ProxyHttp for Gateway {
         }
         inspect::inspect_request(state, session.req_header(), route, ctx);
         inspect::end_revoked_session(state, ctx).await;
-        request_outcome(match (&ctx.bound, ctx.strip_session) {
+        ctx.set_outcome(match (&ctx.bound, ctx.strip_session) {
             (Some(_), _) => RequestOutcome::Bound,
             (None, true) => RequestOutcome::Stripped,
             (None, false) => RequestOutcome::Passed,
@@ -169,7 +188,9 @@ impl ProxyHttp for Gateway {
         upstream_request: &mut RequestHeader,
         ctx: &mut Self::CTX,
     ) -> Result<()> {
-        inspect::apply_forwarding(&self.state, session, upstream_request, ctx)
+        inspect::apply_forwarding(&self.state, session, upstream_request, ctx)?;
+        ctx.upstream_sent = Some(std::time::Instant::now());
+        Ok(())
     }
 
     async fn request_body_filter(
@@ -195,6 +216,9 @@ impl ProxyHttp for Gateway {
         ctx: &mut Self::CTX,
     ) -> Result<()> {
         let state = &self.state;
+        if let Some(sent) = ctx.upstream_sent.take() {
+            metrics::upstream_response(sent.elapsed());
+        }
         answer::refuse_ambiguous(upstream_response)?;
         match ctx.route {
             Some(Route::Login) => {
@@ -263,5 +287,12 @@ impl ProxyHttp for Gateway {
             error_code: code,
             can_reuse_downstream: false,
         }
+    }
+
+    /// Counts the request once, whichever way it ended (pingora calls this for every request,
+    /// answered by a hook, proxied or failed).
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Self::CTX) {
+        let elapsed = ctx.started.map(|t| t.elapsed()).unwrap_or_default();
+        record_request(ctx.outcome.unwrap_or(RequestOutcome::Failed), elapsed);
     }
 }

@@ -20,22 +20,39 @@ fn building_the_registry_succeeds() {
 fn events_move_their_counters() {
     // A private instance, so parallel tests sharing the global one cannot interfere.
     let m = Metrics::new().unwrap();
-    m.count_event(&event("verify_succeeded", &[("method", "app")]));
+    m.count_event(&event(
+        "verify_succeeded",
+        &[("method", "app"), ("stage", "challenge")],
+    ));
     m.count_event(&event("verify_failed", &[]));
+    m.count_event(&event(
+        "enrollment_completed",
+        &[("method", "text"), ("stage", "setup")],
+    ));
     m.count_event(&event("code_sent", &[("method", "email")]));
     m.count_event(&event("member_locked", &[]));
     m.count_event(&event("support_action", &[("action", "reset")]));
     m.count_event(&event("Weird Name!", &[]));
     assert_eq!(
-        m.verifications.with_label_values(&["app", "success"]).get(),
+        m.verifications
+            .with_label_values(&["app", "challenge", "success"])
+            .get(),
         1
     );
     assert_eq!(
         m.verifications
-            .with_label_values(&["unknown", "failure"])
+            .with_label_values(&["unknown", "unknown", "failure"])
             .get(),
         1
     );
+    // A completed set-up is a successful set-up verification too.
+    assert_eq!(
+        m.verifications
+            .with_label_values(&["text", "setup", "success"])
+            .get(),
+        1
+    );
+    assert_eq!(m.enrollments.with_label_values(&["text"]).get(), 1);
     assert_eq!(m.codes_sent.with_label_values(&["email", "sent"]).get(), 1);
     assert_eq!(m.lockouts.get(), 1);
     assert_eq!(m.support_actions.with_label_values(&["reset"]).get(), 1);
@@ -47,10 +64,16 @@ fn events_move_their_counters() {
 fn fields_without_an_event_name_count_nothing() {
     let m = Metrics::new().unwrap();
     m.count_event(&EventFields::default());
-    assert!(m.registry.gather().iter().all(|family| family
-        .get_metric()
+    // The gateway's own counters (the process collector's CPU seconds move by themselves).
+    assert!(m
+        .registry
+        .gather()
         .iter()
-        .all(|metric| metric.get_counter().get_value() == 0.0)));
+        .filter(|family| family.name().starts_with("mfa_gateway_"))
+        .all(|family| family
+            .get_metric()
+            .iter()
+            .all(|metric| metric.get_counter().get_value() == 0.0)));
 }
 
 #[test]
@@ -62,10 +85,15 @@ fn method_labels_are_bounded() {
 
 #[test]
 fn request_outcomes_are_exposed_under_their_labels() {
-    request_outcome(RequestOutcome::Stripped);
+    record_request(RequestOutcome::Stripped, Duration::from_millis(3));
     let text = render().unwrap();
-    assert!(
-        text.contains("mfa_gateway_requests_total{outcome=\"stripped\"}"),
-        "{text}"
-    );
+    for series in [
+        "mfa_gateway_requests_total{outcome=\"stripped\"}",
+        "mfa_gateway_request_duration_seconds_bucket{outcome=\"stripped\",le=\"0.005\"}",
+        "mfa_gateway_build_info{version=\"",
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+    ] {
+        assert!(text.contains(series), "{series} in {text}");
+    }
 }
