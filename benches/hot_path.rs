@@ -262,10 +262,14 @@ fn edge_and_forwarding(c: &mut Criterion) {
         rewrite_cookies: false,
         cookies_unreadable: false,
         drop_cookie: &keep_all,
+        request_id: "0f1e2d3c4b5a6978-2a",
     };
     group.bench_function("forwarding plan (bound session, no rewrite)", |b| {
         b.iter(|| plan(black_box(&headers), &forwarding))
     });
+    // Every request gets an id when no trusted proxy gave one (issue 15).
+    let ids = mfa_gateway::http::request_id::RequestIds::random();
+    group.bench_function("request id (made here)", |b| b.iter(|| ids.next()));
     group.finish();
 }
 

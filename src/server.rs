@@ -3,6 +3,7 @@
 
 mod keepalive;
 pub mod preflight;
+pub mod signals;
 pub mod tuning;
 mod unparsable;
 
@@ -43,6 +44,10 @@ pub enum StartError {
     Sms(String),
     #[error(transparent)]
     Admin(#[from] crate::admin::listener::AdminStartError),
+    #[error("signals: {0}")]
+    Signals(String),
+    #[error(transparent)]
+    AccessLog(#[from] crate::admin::access_log::AccessLogError),
 }
 
 /// Opens the stores and builds the shared state. Must run inside a tokio runtime that stays
@@ -88,6 +93,14 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     let ephemeral = crate::admin::timed::TimedEphemeral::wrap(ephemeral);
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
     crate::http::response::set_hsts(config.edge.hsts.clone());
+    let access_log = match &config.access_log {
+        Some(log) => {
+            let log = Arc::new(crate::admin::access_log::AccessLog::open(log)?);
+            crate::admin::access_log::AccessLog::spawn_flusher(&log);
+            Some(log)
+        }
+        None => None,
+    };
     let state = Arc::new(AppState {
         keys: KeyRing::new(&config.keys.cookie_keys),
         cipher: prepared.cipher,
@@ -103,9 +116,12 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
         upstream_client: prepared.upstream_client,
         logo: prepared.logo,
         epochs: crate::mfa::revocation::EpochCache::new(config.mfa.revocation_check, 1_000_000),
+        request_ids: crate::http::request_id::RequestIds::random(),
+        access_log,
         config: Arc::new(config),
     });
     start_epoch_subscriber(&state)?;
+    signals::handle_hangup(&state).map_err(|e| StartError::Signals(format!("SIGHUP: {e}")))?;
     // Admin (issue 5): the admin listener runs on this (the store) runtime, apart from the proxy.
     crate::admin::listener::start(&state).await?;
     Ok(state)
@@ -228,5 +244,6 @@ pub fn run(state: Arc<AppState>, upgrade: bool) -> Result<std::convert::Infallib
     service.add_listener(tuning::listener(&addr, tls));
     server.add_service(service);
     tracing::info!(listen = %addr, upstream = %config.upstream.address, "mfa-gateway started");
+    signals::notify_ready_when_listening(config.listen.address);
     server.run_forever()
 }

@@ -72,6 +72,10 @@ pub struct AppState {
     pub logo: Option<(String, &'static str, bytes::Bytes)>,
     /// Members' current epochs, for ending live sessions after a reset.
     pub epochs: crate::mfa::revocation::EpochCache,
+    /// Makes the ids of requests that arrive without a trusted one.
+    pub request_ids: crate::http::request_id::RequestIds,
+    /// The access log, when `access_log:` is configured.
+    pub access_log: Option<Arc<crate::admin::access_log::AccessLog>>,
 }
 
 impl AppState {

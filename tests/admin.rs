@@ -7,6 +7,8 @@ mod common;
 #[path = "admin/tools.rs"]
 mod tools;
 
+#[path = "admin/access_log.rs"]
+mod access_log;
 #[path = "admin/api.rs"]
 mod api;
 #[path = "admin/cli.rs"]
@@ -17,6 +19,8 @@ mod config;
 mod keys;
 #[path = "admin/metrics.rs"]
 mod metrics;
+#[path = "admin/signals.rs"]
+mod signals;
 #[path = "admin/support.rs"]
 mod support;
 #[path = "admin/upgrade.rs"]

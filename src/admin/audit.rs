@@ -72,6 +72,17 @@ impl AuditSink {
         })
     }
 
+    /// Opens the file again by its path (after logrotate moved it away: SIGHUP); later lines go
+    /// to the new file. On failure the old handle is kept, so nothing is lost.
+    pub fn reopen(&self) -> Result<(), AuditError> {
+        if let Some((path, file)) = &self.file {
+            let fresh = open_append(path)?;
+            *file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+            self.write_failure_reported.store(false, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     /// Writes one line (the newline is added here) to every destination.
     pub fn write_line(&self, line: &str) {
         let mut bytes = Vec::with_capacity(line.len() + 1);

@@ -7,7 +7,7 @@
 //! at INFO or above (plus spans carrying a `request_id`); the level hint keeps the `log` crate
 //! bridge from turning pingora's debug logging on the hot path into tracing events.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tracing::level_filters::LevelFilter;
 use tracing::Metadata;
@@ -61,6 +61,18 @@ impl LogFormat {
     }
 }
 
+/// The audit sink of this process, for [`reopen_audit_log`].
+static AUDIT_SINK: OnceLock<Arc<AuditSink>> = OnceLock::new();
+
+/// Reopens the audit log file by its path (SIGHUP, after logrotate moved it); nothing to do
+/// without an audit file.
+pub fn reopen_audit_log() -> Result<(), AuditError> {
+    match AUDIT_SINK.get() {
+        Some(sink) => sink.reopen(),
+        None => Ok(()),
+    }
+}
+
 /// True for events the audit log and metrics consume.
 fn is_marked_event(meta: &Metadata<'_>) -> bool {
     meta.is_event() && meta.fields().field(EVENT_FIELD).is_some()
@@ -90,12 +102,17 @@ pub fn init(audit: Option<&AuditConfig>) -> Result<(), LoggingError> {
             .with_filter(stderr_filter())
     });
     let audit_layer = match audit {
-        Some(config) => Some(
-            AuditLayer::new(Arc::new(AuditSink::open(config)?)).with_filter(
-                filter_fn(|meta| is_marked_event(meta) || carries_request_id(meta))
-                    .with_max_level_hint(LevelFilter::INFO),
-            ),
-        ),
+        Some(config) => {
+            let sink = Arc::new(AuditSink::open(config)?);
+            // `init` runs once per process (a second subscriber is refused below anyway).
+            let _ = AUDIT_SINK.set(Arc::clone(&sink));
+            Some(
+                AuditLayer::new(sink).with_filter(
+                    filter_fn(|meta| is_marked_event(meta) || carries_request_id(meta))
+                        .with_max_level_hint(LevelFilter::INFO),
+                ),
+            )
+        }
         None => None,
     };
     let metrics_layer =

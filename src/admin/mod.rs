@@ -8,6 +8,7 @@
 //! request in its `logging` hook. Support actions live in [`users`] and are shared by the CLI and
 //! the API, so both validate, act and audit identically.
 
+pub mod access_log;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -60,6 +60,8 @@ pub struct ApiLogin<'a> {
     pub trust_cookie: Option<&'a str>,
     pub client_ip: Option<std::net::IpAddr>,
     pub host: &'a str,
+    /// The request's id, sent upstream as `X-Request-Id`.
+    pub request_id: &'a str,
 }
 
 /// The username at the configured JSON pointer of the request body.
@@ -161,6 +163,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
                 .iter()
                 .any(|v| v.to_str().is_err()),
             drop_cookie: &drop_cookie,
+            request_id: login.request_id,
         },
     );
     for (name, value) in login.headers {
@@ -169,6 +172,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
             || plan.remove.contains(name)
             || lower == "x-forwarded-for"
             || lower == "x-forwarded-proto"
+            || lower == crate::http::request_id::HEADER
         {
             continue;
         }
@@ -183,6 +187,7 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
     if let Some(xff) = plan.x_forwarded_for {
         request = request.header("x-forwarded-for", xff);
     }
+    request = request.header(crate::http::request_id::HEADER, plan.x_request_id);
     request = request
         .header("x-forwarded-proto", plan.x_forwarded_proto)
         .body(login.body.clone());

@@ -68,6 +68,8 @@ pub struct Config {
     pub admin: Option<AdminConfig>,
     /// Audit log destinations; `None` when not configured (events still reach the log).
     pub audit: Option<AuditConfig>,
+    /// Access log (one line per request); `None` = off (the default).
+    pub access_log: Option<AccessLogConfig>,
     /// Directory overriding the embedded `static/` templates and CSS (branding); `None` = embedded.
     pub static_dir: Option<PathBuf>,
     /// Which requests are accepted and what the upstream may see of them.
@@ -219,6 +221,26 @@ pub struct Branding {
 pub struct AdminConfig {
     pub address: SocketAddr,
     pub token: Option<Vec<u8>>,
+}
+
+/// Access log: one line per request, appended to a file and/or stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogConfig {
+    /// File the lines are appended to (created with mode 0640 if missing).
+    pub file: Option<PathBuf>,
+    /// Also write the lines to standard output.
+    pub stdout: bool,
+    pub format: AccessLogFormat,
+}
+
+/// How an access log line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLogFormat {
+    /// One JSON object per line (the default): every field named.
+    Json,
+    /// The Combined Log Format of Apache and nginx (member in the user field), with the
+    /// request id, outcome, upstream status and duration appended.
+    Combined,
 }
 
 /// Audit log: one JSON line per security-relevant event, appended to a file and/or stdout.

@@ -37,6 +37,7 @@ pub struct RawConfig {
     pub sms: Option<RawSms>,
     pub admin: Option<RawAdmin>,
     pub audit: Option<RawAudit>,
+    pub access_log: Option<RawAccessLog>,
     pub static_dir: Option<String>,
     #[serde(default)]
     pub edge: RawEdge,
@@ -366,6 +367,15 @@ pub struct RawWebhook {
 pub struct RawAdmin {
     pub address: String,
     pub token: Option<RawSecret>,
+}
+
+/// `access_log:` one line per request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessLog {
+    pub file: Option<String>,
+    pub stdout: Option<bool>,
+    pub format: Option<String>,
 }
 
 /// `audit:` where the audit log (one JSON line per security event) goes.

@@ -294,6 +294,10 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         .as_ref()
         .map(|admin| services::admin(context, admin, &listen));
     let audit = raw.audit.as_ref().map(|audit| audit::audit(context, audit));
+    let access_log = raw
+        .access_log
+        .as_ref()
+        .map(|log| audit::access_log(context, log));
     let static_dir = raw.static_dir.as_ref().map(|dir| {
         let path = context.resolver.path(dir);
         if !path.is_dir() {
@@ -321,6 +325,7 @@ fn build(context: &mut Context, raw: &RawConfig) -> Config {
         roster,
         admin,
         audit,
+        access_log,
         static_dir,
         edge,
     }

@@ -5,7 +5,8 @@
 //! with `_` and `-` alike); the gateway's own cookies never leave, and the app's session
 //! cookies leave only when bound; `X-Forwarded-For` holds the address the gateway saw, after
 //! the incoming list only when the peer is a trusted proxy; `X-Forwarded-Proto` says what the
-//! gateway's listener speaks. The result is a [`ForwardPlan`] (data); each caller applies it
+//! gateway's listener speaks; `X-Request-Id` is the request's id (see [`super::request_id`]),
+//! never a client's own. The result is a [`ForwardPlan`] (data); each caller applies it
 //! to its own request type.
 
 use std::net::IpAddr;
@@ -64,6 +65,8 @@ pub struct Forwarding<'a> {
     pub cookies_unreadable: bool,
     /// Which cookie names must not reach the upstream.
     pub drop_cookie: &'a dyn Fn(&str) -> bool,
+    /// The request's id, sent as `X-Request-Id`.
+    pub request_id: &'a str,
 }
 
 /// The changes to make to a request before it goes upstream.
@@ -75,6 +78,8 @@ pub struct ForwardPlan {
     /// New `X-Forwarded-For` (replacing every incoming one); `None` removes it.
     pub x_forwarded_for: Option<String>,
     pub x_forwarded_proto: &'static str,
+    /// `X-Request-Id` to send (replacing any incoming one).
+    pub x_request_id: String,
 }
 
 /// Decides what the upstream may see of a request with `headers`.
@@ -111,15 +116,22 @@ pub fn plan(headers: &HeaderMap, f: &Forwarding<'_>) -> ForwardPlan {
         cookie,
         x_forwarded_for: forwarded_for(headers, f),
         x_forwarded_proto: if f.tls { "https" } else { "http" },
+        x_request_id: f.request_id.to_string(),
     }
+}
+
+/// True when `peer` is one of `edge.trusted_proxies`: only such a peer's `X-Forwarded-For` list
+/// and `X-Request-Id` are believed.
+pub fn is_trusted_proxy(edge: &EdgeConfig, peer: Option<IpAddr>) -> bool {
+    peer.is_some_and(|peer| edge.trusted_proxies.iter().any(|net| net.contains(&peer)))
 }
 
 /// The `X-Forwarded-For` to send: the peer's address, after the incoming list only when the
 /// policy appends and the peer is a trusted proxy (anyone else could write any list).
 fn forwarded_for(headers: &HeaderMap, f: &Forwarding<'_>) -> Option<String> {
     let peer = f.peer?;
-    let trusted = f.edge.forwarded_for == ForwardedFor::Append
-        && f.edge.trusted_proxies.iter().any(|net| net.contains(&peer));
+    let trusted =
+        f.edge.forwarded_for == ForwardedFor::Append && is_trusted_proxy(f.edge, Some(peer));
     let mut out = String::with_capacity(48);
     if trusted {
         for prior in headers
@@ -186,6 +198,7 @@ mod tests {
             rewrite_cookies: true,
             cookies_unreadable: false,
             drop_cookie: drop,
+            request_id: "abc-1",
         }
     }
 

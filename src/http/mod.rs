@@ -7,4 +7,5 @@ pub mod forwarded;
 pub mod h2_host;
 pub mod login_form;
 pub mod login_success;
+pub mod request_id;
 pub mod response;

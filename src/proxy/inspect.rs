@@ -8,8 +8,9 @@ use pingora::Result;
 use super::{local, RequestCtx};
 use crate::http::classify::Route;
 use crate::http::edge::{check_host, check_method, check_raw_head, check_request_framing, Refusal};
-use crate::http::forwarded::{plan, CookieAction, Forwarding};
+use crate::http::forwarded::{is_trusted_proxy, plan, CookieAction, Forwarding};
 use crate::http::h2_host::{h2_host, H2Host};
+use crate::http::request_id;
 use crate::mfa::session::{verify_binding, verify_pre_login, SessionCookies};
 use crate::pages::Message;
 use crate::state::AppState;
@@ -136,6 +137,25 @@ pub(super) fn inspect_request(
 }
 
 /// Applies what the upstream may see ([`crate::http::forwarded`]) to the pingora request.
+/// The request's id: a trusted proxy's `X-Request-Id` when it is well formed, else a new one.
+pub(super) fn request_id(state: &AppState, session: &Session) -> String {
+    let peer = session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip());
+    if is_trusted_proxy(&state.config.edge, peer) {
+        let incoming = session
+            .req_header()
+            .headers
+            .get(request_id::HEADER)
+            .and_then(|v| request_id::accept_incoming(v.as_bytes()));
+        if let Some(id) = incoming {
+            return id.to_string();
+        }
+    }
+    state.request_ids.next()
+}
+
 pub(super) fn apply_forwarding(
     state: &AppState,
     session: &Session,
@@ -157,6 +177,7 @@ pub(super) fn apply_forwarding(
         rewrite_cookies: ctx.rewrite_cookies,
         cookies_unreadable: ctx.cookies_unreadable,
         drop_cookie: &drop_cookie,
+        request_id: &ctx.request_id,
     };
     let plan = plan(&upstream_request.headers, &forwarding);
     for name in &plan.remove {
@@ -181,6 +202,7 @@ pub(super) fn apply_forwarding(
         "x-forwarded-proto",
         http::HeaderValue::from_static(plan.x_forwarded_proto),
     )?;
+    upstream_request.insert_header(crate::http::request_id::HEADER, plan.x_request_id)?;
     Ok(())
 }
 

@@ -170,6 +170,7 @@ pub(super) async fn serve_api_login(
         trust_cookie: ctx.trust_cookie.as_deref(),
         client_ip,
         host: &host,
+        request_id: &ctx.request_id,
     };
     let answer = api::login::relay(state, cfg, login).await;
     if answer.held_for_mfa {

@@ -19,20 +19,18 @@ use crate::mfa::session::SessionCookies;
 use crate::pages::Message;
 use crate::state::AppState;
 
+mod access;
 mod answer;
 mod inspect;
 mod local;
 
 use inspect::cookie_headers;
 
-/// A span carrying a fresh request id, entered around the work of requests that touch MFA state
-/// (pages, logins), so every audit line they cause can be correlated. Browsing requests get none:
-/// they emit no events, and the hot path stays free of the random draw.
-fn request_span() -> tracing::Span {
-    let mut id = [0u8; 8];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id);
-    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    tracing::info_span!("request", request_id = %id)
+/// A span carrying the request's id, entered around the work of requests that touch MFA state
+/// (pages, logins), so every audit line they cause carries the id the access log, the upstream
+/// and the balancer also see. Browsing requests emit no events and enter no span.
+fn request_span(request_id: &str) -> tracing::Span {
+    tracing::info_span!("request", request_id = %request_id)
 }
 
 /// The proxy service.
@@ -88,6 +86,10 @@ pub struct RequestCtx {
     started: Option<std::time::Instant>,
     /// When the request was sent upstream, for the upstream's answer time.
     upstream_sent: Option<std::time::Instant>,
+    /// The request's id (`X-Request-Id`): a trusted proxy's, or made here.
+    request_id: String,
+    /// The upstream answer's status, for the access log.
+    upstream_status: Option<u16>,
 }
 
 impl RequestCtx {
@@ -111,6 +113,7 @@ impl ProxyHttp for Gateway {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
         let state = &self.state;
+        ctx.request_id = inspect::request_id(state, session);
         // The edge comes first: nothing is routed on a request the app could read otherwise.
         if let Some(why) =
             inspect::set_h2_host(session).or_else(|| inspect::refusal(state, session))
@@ -133,7 +136,7 @@ impl ProxyHttp for Gateway {
         if route == Route::Portal {
             ctx.set_outcome(RequestOutcome::Portal);
             local::serve_portal(state, session)
-                .instrument(request_span())
+                .instrument(request_span(&ctx.request_id))
                 .await?;
             return Ok(true);
         }
@@ -145,8 +148,9 @@ impl ProxyHttp for Gateway {
             (None, false) => RequestOutcome::Passed,
         });
         if route == Route::ApiLogin {
+            let span = request_span(&ctx.request_id);
             local::serve_api_login(state, session, ctx)
-                .instrument(request_span())
+                .instrument(span)
                 .await?;
             return Ok(true);
         }
@@ -219,11 +223,13 @@ impl ProxyHttp for Gateway {
         if let Some(sent) = ctx.upstream_sent.take() {
             metrics::upstream_response(sent.elapsed());
         }
+        ctx.upstream_status = Some(upstream_response.status.as_u16());
         answer::refuse_ambiguous(upstream_response)?;
         match ctx.route {
             Some(Route::Login) => {
+                let span = request_span(&ctx.request_id);
                 answer::on_login_response(state, session, upstream_response, ctx)
-                    .instrument(request_span())
+                    .instrument(span)
                     .await?
             }
             Some(route) => {
@@ -291,8 +297,12 @@ impl ProxyHttp for Gateway {
 
     /// Counts the request once, whichever way it ended (pingora calls this for every request,
     /// answered by a hook, proxied or failed).
-    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Self::CTX) {
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Self::CTX) {
         let elapsed = ctx.started.map(|t| t.elapsed()).unwrap_or_default();
-        record_request(ctx.outcome.unwrap_or(RequestOutcome::Failed), elapsed);
+        let outcome = ctx.outcome.unwrap_or(RequestOutcome::Failed);
+        record_request(outcome, elapsed);
+        if let Some(log) = &self.state.access_log {
+            access::write(log, session, ctx, outcome, elapsed);
+        }
     }
 }

@@ -53,6 +53,11 @@ impl Roster for CachedRoster {
             .await
             .map_err(|error: Arc<RosterError>| RosterError::clone(&error))
     }
+
+    async fn reload(&self) {
+        self.answers.invalidate_all();
+        self.source.reload().await;
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +106,22 @@ mod tests {
         assert_eq!(roster.lookup("nobody").await, Ok(None));
         assert_eq!(roster.lookup("NOBODY").await, Ok(None));
         assert_eq!(source.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn reload_forgets_cached_answers() {
+        let source = counting(false);
+        let roster = CachedRoster::wrap(source.clone(), Duration::from_secs(3600));
+        assert!(roster.lookup("jdoe").await.expect("ok").is_some());
+        assert!(roster.lookup("jdoe").await.expect("ok").is_some());
+        assert_eq!(source.calls.load(Ordering::SeqCst), 1);
+        roster.reload().await;
+        assert!(roster.lookup("jdoe").await.expect("ok").is_some());
+        assert_eq!(
+            source.calls.load(Ordering::SeqCst),
+            2,
+            "asked the source again"
+        );
     }
 
     #[tokio::test]

@@ -89,17 +89,25 @@ impl FileRoster {
             state.checked_at = Instant::now();
             let now = signature_of(&self.path).await.ok();
             if now.is_none() || now != state.signature {
-                let (signature, entries) = load(&self.path, self.format).await;
-                if let Err(error) = &entries {
-                    tracing::error!(%error, "roster file could not be re-read; lookups fail until it is fixed");
-                } else {
-                    tracing::info!(path = %self.path.display(), "roster file changed and was re-read");
-                }
-                state.signature = signature;
-                state.entries = entries;
+                self.reread(&mut state, "roster file changed and was re-read")
+                    .await;
             }
         }
         state.entries.clone()
+    }
+
+    /// Reads the file again into `state` (a broken file makes lookups fail until it is fixed:
+    /// fail closed, never the old members by mistake).
+    async fn reread(&self, state: &mut LoadedFile, done: &'static str) {
+        let (signature, entries) = load(&self.path, self.format).await;
+        if let Err(error) = &entries {
+            tracing::error!(%error, "roster file could not be re-read; lookups fail until it is fixed");
+        } else {
+            tracing::info!(path = %self.path.display(), "{done}");
+        }
+        state.signature = signature;
+        state.entries = entries;
+        state.checked_at = Instant::now();
     }
 }
 
@@ -108,6 +116,12 @@ impl Roster for FileRoster {
     async fn lookup(&self, login_id: &str) -> Result<Option<RosterEntry>, RosterError> {
         let entries = self.current_entries().await?;
         Ok(entries.get(&login_key(login_id)).cloned())
+    }
+
+    async fn reload(&self) {
+        let mut state = self.state.lock().await;
+        self.reread(&mut state, "roster file re-read on request (SIGHUP)")
+            .await;
     }
 }
 
@@ -173,6 +187,31 @@ mod tests {
             matches!(&error, RosterError::Invalid(message) if message.contains("roster.txt")),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn reload_rereads_at_once_and_a_broken_file_fails_closed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("roster.csv");
+        std::fs::write(&path, "login_id,email\njdoe,old@example.com\n").expect("write");
+        // An hour between checks: only `reload` can make the change visible now.
+        let roster = FileRoster::open_with_check_interval(&path, Duration::from_secs(3600))
+            .await
+            .expect("opens");
+        std::fs::write(&path, "login_id,email\njdoe,new@example.com\n").expect("write");
+        let email = |entry: Option<RosterEntry>| entry.and_then(|e| e.email);
+        assert_eq!(
+            email(roster.lookup("jdoe").await.unwrap()).as_deref(),
+            Some("old@example.com")
+        );
+        roster.reload().await;
+        assert_eq!(
+            email(roster.lookup("jdoe").await.unwrap()).as_deref(),
+            Some("new@example.com")
+        );
+        std::fs::write(&path, "login,email\njdoe,x@example.com\n").expect("write");
+        roster.reload().await;
+        assert!(roster.lookup("jdoe").await.is_err(), "no stale answer");
     }
 
     #[tokio::test]

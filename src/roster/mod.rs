@@ -56,6 +56,11 @@ pub enum RosterError {
 pub trait Roster: Send + Sync {
     /// The entry for `login_id` (compared case-insensitively), `Ok(None)` when there is none.
     async fn lookup(&self, login_id: &str) -> Result<Option<RosterEntry>, RosterError>;
+
+    /// Forgets what was read or cached so the next lookup asks the source again (SIGHUP: an
+    /// operator who corrected the roster does not wait for `roster.cache_ttl`). Sources that
+    /// keep nothing do nothing.
+    async fn reload(&self) {}
 }
 
 /// The roster used when none is configured: nobody has an email or mobile on file, so only the

@@ -81,7 +81,13 @@ async fn reset_forces_re_enrollment_on_the_trusted_device_and_is_audited() {
     let id = completed[0]["request_id"]
         .as_str()
         .expect("request_id on gateway events");
-    assert_eq!(id.len(), 16);
+    // `<16 hex digits drawn at start>-<counter in hex>` (src/http/request_id.rs).
+    let (prefix, counter) = id.split_once('-').expect("prefix-counter");
+    assert!(
+        prefix.len() == 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert!(u64::from_str_radix(counter, 16).is_ok(), "{id}");
     let same_request: Vec<_> = audit_lines(&h)
         .into_iter()
         .filter(|l| l["request_id"] == id)

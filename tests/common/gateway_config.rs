@@ -60,6 +60,9 @@ pub struct GatewayOptions {
     pub verify_contact: Option<bool>,
     /// `mfa.enrollment.allow_unlisted`; `None` leaves it out (product default: false).
     pub allow_unlisted: Option<bool>,
+    /// `access_log.format` (json / combined) of an access log written to `access.log` in the
+    /// test directory; `None` = no access log (the product default).
+    pub access_log: Option<&'static str>,
 }
 
 /// The `site:` section for the demo legacy site.
@@ -113,6 +116,7 @@ impl Default for GatewayOptions {
             revocation_check: "5s".into(),
             verify_contact: Some(false),
             allow_unlisted: None,
+            access_log: None,
         }
     }
 }
@@ -234,6 +238,12 @@ upstream:
         if let Some(url) = &o.twilio_base_url {
             yaml.push_str(&format!(
                 "sms:\n  from: \"+18336972963\"\n  twilio:\n    base_url: {url}\n    account_sid: {TWILIO_SID}\n    auth_token: {{file: {}/twilio.token}}\n",
+                self.dir.path().display()
+            ));
+        }
+        if let Some(format) = o.access_log {
+            yaml.push_str(&format!(
+                "access_log:\n  file: {}/access.log\n  format: {format}\n",
                 self.dir.path().display()
             ));
         }
