@@ -93,6 +93,10 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     let ephemeral = crate::admin::timed::TimedEphemeral::wrap(ephemeral);
     let secure_cookies = config.cookies.secure.unwrap_or(config.listen.tls.is_some());
     crate::http::response::set_hsts(config.edge.hsts.clone());
+    crate::http::response::set_server_name(match &config.edge.server_header {
+        crate::config::ServerHeader::Replace(name) => Some(name.clone()),
+        crate::config::ServerHeader::Pass | crate::config::ServerHeader::Remove => None,
+    });
     let access_log = match &config.access_log {
         Some(log) => {
             let log = Arc::new(crate::admin::access_log::AccessLog::open(log)?);

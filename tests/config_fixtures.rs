@@ -27,7 +27,12 @@ fn fixture_dir() -> PathBuf {
 
 /// The broken fixtures: `*.yaml` directly in the fixture directory, sorted for stable output.
 fn broken_fixtures() -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(fixture_dir())
+    yaml_files_in(&fixture_dir())
+}
+
+/// The `*.yaml` files directly in `dir`, sorted for stable output.
+fn yaml_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))

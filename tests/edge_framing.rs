@@ -1,7 +1,7 @@
 //! The strict edge (issue 12) seen from the demo site and from a hostile upstream: ambiguous
 //! upstream answers are never returned nor pooled, identity headers are stripped in every
-//! spelling, `X-Forwarded-For` follows the trusted-proxy rule, HSTS on TLS, and a session
-//! cookie set outside a login never reaches an unbound client.
+//! spelling, `X-Forwarded-For` follows the trusted-proxy rule, HSTS on TLS, a session
+//! cookie set outside a login never reaches an unbound client, and `edge.server_header`.
 
 mod common;
 
@@ -61,6 +61,9 @@ fn hostile(path: &str) -> String {
         "/cl-twice" => format!("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n{body}"),
         "/te-gzip" => format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\n{body}\r\n0\r\n\r\n"),
         "/folded" => format!("HTTP/1.1 200 OK\r\nSet-Cookie: pref=a;\r\n Path=/\r\nContent-Length: 5\r\n\r\n{body}"),
+        "/server" => format!(
+            "HTTP/1.1 200 OK\r\nServer: Apache/2.2.3 (CentOS) PHP/5.1.6\r\nContent-Length: 5\r\n\r\n{body}"
+        ),
         "/sets-session" => format!(
             "HTTP/1.1 200 OK\r\nSet-Cookie: MLSSESSION=planted; Path=/\r\nSet-Cookie: pref=kept\r\nContent-Length: 5\r\n\r\n{body}"
         ),
@@ -283,4 +286,38 @@ async fn regression_method_case_on_the_demo_site() {
     }
     assert!(!h.site_saw_session_of("jdoe"));
     assert!(h.site.seen().iter().all(|r| !r.path.starts_with("/login")));
+}
+
+#[tokio::test]
+async fn server_header_is_passed_removed_or_replaced_on_every_answer() {
+    let upstream = HostileUpstream::start(hostile).await;
+    for (policy, upstream_answer, own_answer) in [
+        (None, Some("Apache/2.2.3 (CentOS) PHP/5.1.6"), None),
+        (Some("server_header: remove"), None, None),
+        (
+            Some("server_header: {replace: SmartMLS}"),
+            Some("SmartMLS"),
+            Some("SmartMLS"),
+        ),
+    ] {
+        let h = Harness::start(GatewayOptions {
+            upstream: Some(upstream.addr.clone()),
+            edge_yaml: policy.map(|p| format!("edge:\n  {p}\n")),
+            ..GatewayOptions::default()
+        })
+        .await;
+        let mut b = h.browser();
+        let proxied = b.get("/server").await;
+        assert_eq!(proxied.status, 200);
+        let server = |r: &common::Resp| {
+            r.headers
+                .get("server")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        assert_eq!(server(&proxied).as_deref(), upstream_answer, "{policy:?}");
+        // The gateway's own pages follow the same policy.
+        let page = b.get("/_mfa/unavailable").await;
+        assert_eq!(server(&page).as_deref(), own_answer, "{policy:?}");
+    }
 }

@@ -51,6 +51,19 @@ pub struct EdgeConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// `Strict-Transport-Security` value sent on every answer, `None` = not sent.
     pub hsts: Option<String>,
+    /// What members see in `Server`.
+    pub server_header: ServerHeader,
+}
+
+/// The `Server` header members see (`edge.server_header`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerHeader {
+    /// The legacy app's own, as it sent it (the gateway's own answers send none).
+    Pass,
+    /// None at all, on any answer (nothing tells a scanner what runs behind).
+    Remove,
+    /// This value on every answer, the legacy app's and the gateway's own.
+    Replace(String),
 }
 
 impl Default for EdgeConfig {
@@ -67,6 +80,7 @@ impl Default for EdgeConfig {
             forwarded_for: ForwardedFor::Append,
             trusted_proxies: Vec::new(),
             hsts: None,
+            server_header: ServerHeader::Pass,
         }
     }
 }

@@ -27,7 +27,7 @@ pub use delivery::{
     EmailConfig, EmailTransport, ResoAuth, ResoConfig, RosterConfig, RosterSource, SmsConfig,
     SmsProvider, SmtpSecurity,
 };
-pub use edge::{EdgeConfig, ForwardedFor};
+pub use edge::{EdgeConfig, ForwardedFor, ServerHeader};
 pub use site::{
     ApiLoginConfig, IdentityProbe, IdentitySource, ListenConfig, LoginConfig, LoginSuccess,
     LogoutPath, SiteConfig, TlsFiles, UpstreamConfig,

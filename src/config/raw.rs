@@ -52,6 +52,22 @@ pub struct RawEdge {
     pub x_forwarded_for: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
     pub hsts: Option<String>,
+    pub server_header: Option<RawServerHeader>,
+}
+
+/// `edge.server_header`: `pass`, `remove`, or `{replace: NAME}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawServerHeader {
+    Word(String),
+    Replace(RawServerReplace),
+}
+
+/// `edge.server_header: {replace: NAME}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServerReplace {
+    pub replace: String,
 }
 
 /// `listen:`

@@ -21,6 +21,15 @@ pub fn set_hsts(value: Option<String>) {
     let _ = HSTS.set(value);
 }
 
+/// `Server` of every gateway answer when `edge.server_header` replaces it; set once at start-up
+/// like [`HSTS`].
+static SERVER_NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Sets the `Server` value of gateway answers (`None`: they send none); the first call wins.
+pub fn set_server_name(value: Option<String>) {
+    let _ = SERVER_NAME.set(value);
+}
+
 /// A complete response produced by the gateway (never by the upstream).
 #[derive(Debug, Clone)]
 pub struct GatewayResponse {
@@ -97,6 +106,9 @@ impl GatewayResponse {
         head.insert_header("Referrer-Policy", "no-referrer")?;
         if let Some(Some(hsts)) = HSTS.get() {
             head.insert_header("Strict-Transport-Security", hsts.as_str())?;
+        }
+        if let Some(Some(name)) = SERVER_NAME.get() {
+            head.insert_header("Server", name.as_str())?;
         }
         if self.content_type.starts_with("text/html") {
             head.insert_header("Content-Security-Policy", PAGE_CSP)?;

@@ -12,6 +12,7 @@ use pingora::{Error, ErrorSource, Result};
 use tracing::Instrument as _;
 
 use crate::admin::{metrics, record_request, upstream_error, RequestOutcome};
+use crate::config::ServerHeader;
 use crate::http::classify::Route;
 use crate::http::login_form::{is_form_urlencoded, ExtractError, FormFieldExtractor};
 use crate::mfa::claims::BindingClaims;
@@ -245,6 +246,15 @@ impl ProxyHttp for Gateway {
         }
         if let Some(hsts) = &state.config.edge.hsts {
             upstream_response.insert_header("strict-transport-security", hsts.as_str())?;
+        }
+        match &state.config.edge.server_header {
+            ServerHeader::Pass => {}
+            ServerHeader::Remove => {
+                upstream_response.remove_header("server");
+            }
+            ServerHeader::Replace(name) => {
+                upstream_response.insert_header("server", name.as_str())?;
+            }
         }
         Ok(())
     }

@@ -8,14 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn runtime_fixtures() -> Vec<PathBuf> {
-    let dir = super::fixture_dir().join("runtime");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    paths.sort();
-    paths
+    super::yaml_files_in(&super::fixture_dir().join("runtime"))
 }
 
 /// The gateway binary with `args` and the fixture, killed (and the test failed) if it is

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::super::edge::{EdgeConfig, ForwardedFor, DEFAULT_HSTS_SECS};
-use super::super::raw::RawEdge;
+use super::super::edge::{EdgeConfig, ForwardedFor, ServerHeader, DEFAULT_HSTS_SECS};
+use super::super::raw::{RawEdge, RawServerHeader};
 use super::super::ListenConfig;
 use super::{checks, Context};
 
@@ -122,5 +122,39 @@ pub(super) fn edge(context: &mut Context, raw: &RawEdge, listen: &ListenConfig) 
         forwarded_for,
         trusted_proxies,
         hsts,
+        server_header: server_header(report, raw.server_header.as_ref()),
+    }
+}
+
+/// `edge.server_header`: `pass` (default), `remove`, or `{replace: NAME}` with a NAME that is
+/// a valid header value (visible ASCII and spaces, at most 100 characters).
+fn server_header(report: &mut super::Report, raw: Option<&RawServerHeader>) -> ServerHeader {
+    const KEY: &str = "edge.server_header";
+    match raw {
+        None => ServerHeader::Pass,
+        Some(RawServerHeader::Word(word)) => match word.as_str() {
+            "pass" => ServerHeader::Pass,
+            "remove" => ServerHeader::Remove,
+            other => {
+                report.error(
+                    KEY,
+                    format!("\"{other}\" is neither pass nor remove (to send a name of your own, write {{replace: \"{other}\"}})"),
+                );
+                ServerHeader::Pass
+            }
+        },
+        Some(RawServerHeader::Replace(replace)) => {
+            let name = replace.replace.trim();
+            let valid = !name.is_empty()
+                && name.len() <= 100
+                && name.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+            if !valid {
+                report.error(
+                    format!("{KEY}.replace"),
+                    "must be 1 to 100 visible ASCII characters",
+                );
+            }
+            ServerHeader::Replace(name.to_string())
+        }
     }
 }
