@@ -159,6 +159,8 @@ impl ProxyHttp for Gateway {
         // other request skips the store lookup.
         if route == Route::Proxied && ctx.bound.is_none() && ctx.holds_pending {
             if let Some(resp) = local::pending_api_challenge(state, session.req_header()).await {
+                // The gateway answered (the JSON challenge), nothing was forwarded.
+                ctx.set_outcome(RequestOutcome::Portal);
                 resp.write(session).await?;
                 return Ok(true);
             }
