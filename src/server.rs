@@ -36,6 +36,8 @@ pub enum StartError {
     Listen(String),
     #[error("upstream.address: {0}")]
     Upstream(String),
+    #[error("upstream.ca_file: {0}")]
+    UpstreamCa(String),
     #[error("roster: {0}")]
     Roster(String),
     #[error("email: {0}")]
@@ -190,14 +192,51 @@ fn load_logo(config: &Config) -> Result<Option<(String, &'static str, bytes::Byt
     Ok(Some((url, content_type, bytes.into())))
 }
 
-/// The HTTP client the JSON login relay uses to reach the upstream.
+/// The HTTP client the JSON login relay uses to reach the upstream: the same peer as the proxy
+/// (connected to `upstream.address`, TLS name `upstream.sni`) and the same trust (the CAs of
+/// `upstream.ca_file`, else the platform's roots, as pingora uses), so the two roads to the
+/// legacy site can never disagree about whom they are talking to.
 fn upstream_client(config: &Config) -> Result<reqwest::Client, StartError> {
     let up = &config.upstream;
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(up.connect_timeout)
         .timeout(up.read_timeout)
-        .danger_accept_invalid_certs(!up.verify_cert)
+        .danger_accept_invalid_certs(!up.verify_cert);
+    if up.tls {
+        // The relay's URL names the SNI host (see `api::login`); it must reach the address.
+        let addr = preflight::upstream_peer(config)?
+            ._address
+            .as_inet()
+            .copied()
+            .ok_or_else(|| StartError::Upstream("not an internet address".into()))?;
+        builder = builder.resolve(&up.sni, addr);
+        builder = match &up.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    StartError::UpstreamCa(format!("cannot read {}: {e}", path.display()))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .ok()
+                    .filter(|certs| !certs.is_empty())
+                    .ok_or_else(|| {
+                        StartError::UpstreamCa(format!(
+                            "{} holds no PEM certificate",
+                            path.display()
+                        ))
+                    })?;
+                certs
+                    .into_iter()
+                    .fold(builder.tls_built_in_root_certs(false), |b, cert| {
+                        b.add_root_certificate(cert)
+                    })
+            }
+            None => builder
+                .tls_built_in_webpki_certs(false)
+                .tls_built_in_native_certs(true),
+        };
+    }
+    builder
         .build()
         .map_err(|e| StartError::Listen(format!("upstream client: {e}")))
 }
@@ -208,6 +247,12 @@ fn server_conf(config: &Config) -> ServerConf {
     let tmp = std::env::temp_dir();
     ServerConf {
         threads: config.threads,
+        // Pingora's upstream TLS connector trusts these CAs instead of the platform's.
+        ca_file: config
+            .upstream
+            .ca_file
+            .as_ref()
+            .map(|path| path.display().to_string()),
         upstream_keepalive_pool_size: config.upstream.keepalive_pool_size,
         // One pid file / upgrade socket per listening port, so several gateways can share a host.
         pid_file: tmp

@@ -2,9 +2,13 @@
 //! unbuffered and idle keep-alive connections are parked outside pingora
 //! (`src/server/keepalive.rs`), so these pin that large heads and bodies still work, that a
 //! kept-alive connection serves again after idling, and that a graceful shutdown closes parked
-//! connections instead of waiting for them.
+//! connections instead of waiting for them. Upstream connections over TLS with a private CA:
+//! `connections/upstream_tls.rs`.
 
 mod common;
+
+#[path = "connections/upstream_tls.rs"]
+mod upstream_tls;
 
 use std::time::{Duration, Instant};
 

@@ -115,10 +115,16 @@ pub fn has_token(body: &[u8], pointer: &str) -> bool {
     }
 }
 
+/// Over TLS the URL names `upstream.sni` (so the relay sends that name and verifies the
+/// certificate for it, as the proxy does); the client resolves it to `upstream.address`
+/// (`server::upstream_client`).
 fn upstream_url(state: &AppState, path_and_query: &str) -> String {
     let up = &state.config.upstream;
-    let scheme = if up.tls { "https" } else { "http" };
-    format!("{scheme}://{}{path_and_query}", up.address)
+    if !up.tls {
+        return format!("http://{}{path_and_query}", up.address);
+    }
+    let port = up.address.rsplit_once(':').map_or("443", |(_, port)| port);
+    format!("https://{}:{port}{path_and_query}", up.sni)
 }
 
 /// The relay's answer to the client, and whether the login is now held for MFA (for the

@@ -95,6 +95,7 @@ pub struct RawUpstream {
     pub tls: Option<bool>,
     pub sni: Option<String>,
     pub verify_cert: Option<bool>,
+    pub ca_file: Option<String>,
     pub connect_timeout: Option<String>,
     pub read_timeout: Option<String>,
     pub keepalive_pool_size: Option<usize>,

@@ -30,6 +30,9 @@ pub struct UpstreamConfig {
     /// SNI / Host for TLS; empty when `tls` is false.
     pub sni: String,
     pub verify_cert: bool,
+    /// PEM file of the CAs the legacy site's certificate is verified against, for the proxy and
+    /// the JSON-login relay alike; `None` = the platform's roots.
+    pub ca_file: Option<std::path::PathBuf>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     /// Idle keep-alive connections kept per upstream.

@@ -38,6 +38,9 @@ pub struct GatewayOptions {
     pub secret_key_ids: Vec<String>,
     /// Another upstream instead of the demo site (e.g. a hostile legacy app in attack tests).
     pub upstream: Option<String>,
+    /// More keys of the `upstream:` section (each line indented two spaces, ending in a
+    /// newline), e.g. `tls`, `sni`, `ca_file`.
+    pub upstream_yaml: Option<String>,
     /// Which stores the gateway uses (default: the test binary's, see
     /// [`Backend::of_this_binary`]).
     pub backend: Backend,
@@ -108,6 +111,7 @@ impl Default for GatewayOptions {
             cookie_key_ids: vec!["k1".into()],
             secret_key_ids: vec!["k1".into()],
             upstream: None,
+            upstream_yaml: None,
             backend: Backend::of_this_binary(),
             postgres_via: None,
             redis_via: None,
@@ -143,7 +147,7 @@ listen:
 {tls}threads: 2
 upstream:
   address: {site}
-{site_section}{edge_section}mfa:
+{upstream_more}{site_section}{edge_section}mfa:
   enforce_from: "{enforce}"
   methods: {methods}
   code_ttl: {code_ttl}
@@ -165,6 +169,7 @@ upstream:
   roster_update_url: https://www.smartmls.com/roster
 "#,
             port = port,
+            upstream_more = o.upstream_yaml.as_deref().unwrap_or(""),
             site_section = o.site_yaml.as_deref().unwrap_or(DEMO_SITE_YAML),
             edge_section = o.edge_yaml.as_deref().unwrap_or(""),
             storage = backend::storage_yaml(

@@ -53,6 +53,15 @@ pub(super) fn upstream(
         (None, true) => host,
         (None, false) => String::new(),
     };
+    let ca_file = section.ca_file.as_ref().map(|file| {
+        if !tls {
+            context
+                .report
+                .error("upstream.ca_file", "only used with upstream.tls: true");
+        }
+        existing_file(context, "upstream.ca_file", file)
+    });
+    let report = &mut context.report;
     let timeout_range = (Duration::from_millis(100), Duration::from_secs(600));
     let keepalive_pool_size = section.keepalive_pool_size.unwrap_or(128);
     if keepalive_pool_size > 10_000 {
@@ -66,6 +75,7 @@ pub(super) fn upstream(
         tls,
         sni,
         verify_cert: section.verify_cert.unwrap_or(true),
+        ca_file,
         connect_timeout: checks::duration_between(
             report,
             "upstream.connect_timeout",
