@@ -35,7 +35,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let cipher = new_cipher(config)?;
     let pages = Pages::new(&config.branding, config.static_dir.as_deref())
         .map_err(|e| StartError::Pages(e.to_string()))?;
-    let logo = super::load_logo(config)?;
+    let logo = load_logo(config)?;
     let roster = crate::roster::from_config(&config.roster)
         .await
         .map_err(|e| StartError::Roster(e.to_string()))?;
@@ -53,10 +53,11 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         ),
         None => None,
     };
-    let upstream_client = super::upstream_client(config)?;
-    // Built here to be checked; `run` builds them again where pingora takes them.
+    // Resolved once here for the relay; `run` resolves it again for pingora's peer.
+    let peer = upstream_peer(config)?;
+    let upstream_client = upstream_client(config, &peer)?;
+    // Built here to be checked; `run` builds it again where pingora takes it.
     listener_tls(config)?;
-    upstream_peer(config)?;
     crate::mfa::revocation::broadcast::EpochChannel::of(&config.storage)
         .map_err(|e| StartError::Ephemeral(e.to_string()))?;
     Ok(Prepared {
@@ -118,6 +119,101 @@ fn check_certificate(cert: &std::path::Path, key: &std::path::Path) -> Result<()
         .with_single_cert(certs, key)
         .map_err(|e| StartError::Listen(format!("tls: {files}: {e}")))?;
     Ok(())
+}
+
+/// Reads the branding logo (from `static_dir`) once, so pages can show it.
+fn load_logo(config: &Config) -> Result<Option<(String, &'static str, bytes::Bytes)>, StartError> {
+    let Some(logo) = config
+        .branding
+        .logo
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    else {
+        return Ok(None);
+    };
+    let relative = logo
+        .strip_prefix(crate::pages::routes::STATIC_PREFIX)
+        .unwrap_or(logo);
+    let Some(dir) = config.static_dir.as_deref() else {
+        return Err(StartError::Pages(format!(
+            "branding.logo: \"{logo}\" needs static_dir, the folder it is read from"
+        )));
+    };
+    let path = dir.join(relative);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        StartError::Pages(format!(
+            "branding.logo: cannot read {}: {e}",
+            path.display()
+        ))
+    })?;
+    let content_type = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => {
+            return Err(StartError::Pages(format!(
+                "branding.logo: \"{logo}\" is not an svg, png, jpg or webp file"
+            )))
+        }
+    };
+    let url = format!("{}{relative}", crate::pages::routes::STATIC_PREFIX);
+    Ok(Some((url, content_type, bytes.into())))
+}
+
+/// The HTTP client the JSON login relay uses to reach the upstream: the same peer as the proxy
+/// (connected to `upstream.address`, TLS name `upstream.sni`) and the same trust (the CAs of
+/// `upstream.ca_file`, else the platform's roots, as pingora uses), so the two roads to the
+/// legacy site can never disagree about whom they are talking to.
+fn upstream_client(config: &Config, peer: &HttpPeer) -> Result<reqwest::Client, StartError> {
+    let up = &config.upstream;
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(up.connect_timeout)
+        .timeout(up.read_timeout)
+        .danger_accept_invalid_certs(!up.verify_cert);
+    if up.tls {
+        // The relay's URL names the SNI host (see `api::login`); it must reach the address.
+        let addr = peer
+            ._address
+            .as_inet()
+            .copied()
+            .ok_or_else(|| StartError::Upstream("not an internet address".into()))?;
+        builder = builder.resolve(&up.sni, addr);
+        builder = match &up.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    StartError::UpstreamCa(format!("cannot read {}: {e}", path.display()))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .ok()
+                    .filter(|certs| !certs.is_empty())
+                    .ok_or_else(|| {
+                        StartError::UpstreamCa(format!(
+                            "{} holds no PEM certificate",
+                            path.display()
+                        ))
+                    })?;
+                certs
+                    .into_iter()
+                    .fold(builder.tls_built_in_root_certs(false), |b, cert| {
+                        b.add_root_certificate(cert)
+                    })
+            }
+            None => builder
+                .tls_built_in_webpki_certs(false)
+                .tls_built_in_native_certs(true),
+        };
+    }
+    builder
+        .build()
+        .map_err(|e| StartError::Listen(format!("upstream client: {e}")))
 }
 
 /// The upstream peer, its address resolved once (pingora would resolve per request).
