@@ -36,7 +36,7 @@ pub enum StartError {
     Listen(String),
     #[error("upstream.address: {0}")]
     Upstream(String),
-    #[error("upstream.ca_file: {0}")]
+    #[error("{0}")]
     UpstreamCa(String),
     #[error("roster: {0}")]
     Roster(String),
@@ -69,18 +69,26 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
                 .await
                 .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
-        DurableChoice::Postgres { url } => Arc::new(
-            crate::store::postgres::PgStore::open(url, preflight::new_cipher(&config)?)
-                .await
-                .map_err(|e| StartError::Durable(e.to_string()))?,
+        DurableChoice::Postgres { url, ca_file } => Arc::new(
+            crate::store::postgres::PgStore::open_with_ca(
+                url,
+                ca_file.as_deref(),
+                preflight::new_cipher(&config)?,
+            )
+            .await
+            .map_err(|e| StartError::Durable(e.to_string()))?,
         ),
     };
     let ephemeral: Arc<dyn EphemeralStore> = match &config.storage.ephemeral {
         EphemeralChoice::Memory => Arc::new(MemoryStore::new(1_000_000)),
-        EphemeralChoice::Redis { url } => Arc::new(
-            crate::store::redis::RedisStore::open(url, &config.storage.redis_key_prefix)
-                .await
-                .map_err(|e| StartError::Ephemeral(e.to_string()))?,
+        EphemeralChoice::Redis { url, ca_file } => Arc::new(
+            crate::store::redis::RedisStore::open_with_ca(
+                url,
+                ca_file.as_deref(),
+                &config.storage.redis_key_prefix,
+            )
+            .await
+            .map_err(|e| StartError::Ephemeral(e.to_string()))?,
         ),
     };
     // Members written by earlier versions move to the canonical form of their login.

@@ -18,6 +18,8 @@ pub struct CookieNames {
     pub trust: String,
     pub binding: String,
     pub pending: String,
+    /// The member's language choice (`en`, `es`), set by the switch link on every page.
+    pub lang: String,
     /// Every spelling (with and without prefix) the gateway strips before going upstream.
     all: Vec<String>,
 }
@@ -30,6 +32,7 @@ impl CookieNames {
             format!("{stem}_trust"),
             format!("{stem}_bind"),
             format!("{stem}_pending"),
+            format!("{stem}_lang"),
         ];
         let mut all: Vec<String> = base.to_vec();
         all.extend(base.iter().map(|b| format!("__Host-{b}")));
@@ -37,6 +40,7 @@ impl CookieNames {
             trust: format!("{prefix}{}", base[0]),
             binding: format!("{prefix}{}", base[1]),
             pending: format!("{prefix}{}", base[2]),
+            lang: format!("{prefix}{}", base[3]),
             all,
         }
     }

@@ -83,7 +83,7 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
 
     chrome.sign_in(&user.username, &user.password).await;
     assert_eq!(chrome.path().await, "/_mfa/", "the login is held for MFA");
-    assert_eq!(chrome.heading().await, "Set up two-step verification");
+    assert_eq!(chrome.heading().await, "Set up MFA");
     assert!(!stack.harness.site_saw_session_of(&user.username));
     capture(&chrome, &stack.axe, "enroll-choose").await;
     assert_csp_enforced(&chrome).await;
@@ -158,23 +158,20 @@ async fn authenticator_app_enrollment_trusted_browser_and_new_browser() {
     assert_eq!(other.path().await, "/_mfa/");
     assert_eq!(other.heading().await, "Enter your verification code");
     capture(&other, &stack.axe, "challenge-app").await;
-    // Keyboard: skip link first, then straight to the code box and the Verify button.
+    // Keyboard: the code box has the focus when the page opens (autofocus), and Tab goes
+    // straight on to the Verify button.
     other.goto("/_mfa/").await;
-    for (step, css) in [
-        "a.skip-link[href='#main']",
-        "input#code",
-        "form[action='/_mfa/verify'] button[type=submit]",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        other.tab().await;
-        assert!(
-            other.focused_matches(css).await,
-            "Tab #{} should reach {css}",
-            step + 1
-        );
-    }
+    assert!(
+        other.focused_matches("input#code").await,
+        "the code box should have the focus"
+    );
+    other.tab().await;
+    assert!(
+        other
+            .focused_matches("form[action='/_mfa/verify'] button[type=submit]")
+            .await,
+        "Tab should reach the Verify button"
+    );
     enter_code(&other, &wrong_code(&secret), "Verify").await;
     assert!(other.text().await.contains("That code didn't work"));
     capture(&other, &stack.axe, "challenge-wrong-code").await;
@@ -276,26 +273,23 @@ async fn expired_cancelled_locked_fail_closed_and_502_pages() {
 
     // Cancel: the held login is void and the roster update explained.
     chrome.press("Cancel").await;
-    assert_eq!(
-        chrome.heading().await,
-        "You're signed out of the verification step"
-    );
+    assert_eq!(chrome.heading().await, "Sign-in cancelled");
     capture(&chrome, &stack.axe, "cancelled").await;
-    // Back to the gateway after cancelling: the held sign-in is gone.
+    // Back to the gateway after cancelling: the held sign-in is gone, and the page says why.
     chrome.goto("/_mfa/").await;
-    assert_eq!(chrome.heading().await, "Please sign in again");
+    assert!(chrome.text().await.contains("This sign-in was cancelled"));
     capture(&chrome, &stack.axe, "session-expired").await;
 
     // Wrong codes until the account locks.
     chrome.sign_in(&user.username, &user.password).await;
     let wrong = wrong_code(&enrolled.secret);
     for _ in 0..6 {
-        if chrome.heading().await == "Verification is locked" {
+        if chrome.heading().await == "MFA is locked" {
             break;
         }
         enter_code(&chrome, &wrong, "Verify").await;
     }
-    assert_eq!(chrome.heading().await, "Verification is locked");
+    assert_eq!(chrome.heading().await, "MFA is locked");
     capture(&chrome, &stack.axe, "locked").await;
     chrome.quit().await;
 

@@ -21,6 +21,10 @@ const DAY: Duration = Duration::from_secs(86_400);
 #[path = "config_fixtures/runtime.rs"]
 mod runtime;
 
+/// `ca_file` of the stores and the TLS settings it goes with.
+#[path = "config_fixtures/store_tls.rs"]
+mod store_tls;
+
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
 }
@@ -218,14 +222,19 @@ fn production_config_merges_secrets_and_picks_real_backends() {
         "2025-11-05T11:00:00+00:00"
     );
     match &config.storage.durable {
-        DurableStore::Postgres { url } => assert_eq!(
-            url,
-            "postgres://mfa_gateway:p%40ss%20word%2F1@db.internal.example:5432/mfa?sslmode=require"
-        ),
+        DurableStore::Postgres { url, ca_file } => {
+            assert_eq!(
+                url,
+                "postgres://mfa_gateway:p%40ss%20word%2F1@db.internal.example:5432/mfa?sslmode=verify-full"
+            );
+            assert!(ca_file
+                .as_ref()
+                .is_some_and(|f| f.is_absolute() && f.ends_with("support/test-only-ca.pem")));
+        }
         other => panic!("{other:?}"),
     }
     assert!(
-        matches!(&config.storage.ephemeral, EphemeralStore::Redis { url } if url == "rediss://cache.internal.example:6380/0")
+        matches!(&config.storage.ephemeral, EphemeralStore::Redis { url, ca_file: Some(ca) } if url == "rediss://cache.internal.example:6380/0" && ca.ends_with("support/test-only-ca.pem"))
     );
     assert_eq!(
         config

@@ -3,10 +3,18 @@
 //! (`src/server/keepalive.rs`), so these pin that large heads and bodies still work, that a
 //! kept-alive connection serves again after idling, and that a graceful shutdown closes parked
 //! connections instead of waiting for them. Upstream connections over TLS with a private CA:
-//! `connections/upstream_tls.rs`.
+//! `connections/upstream_tls.rs`; connections to PostgreSQL and Redis over TLS, against
+//! servers the tests start (`connections/{postgres_server,store_servers}.rs`):
+//! `connections/store_tls.rs`.
 
 mod common;
 
+#[path = "connections/postgres_server.rs"]
+mod postgres_server;
+#[path = "connections/store_servers.rs"]
+mod store_servers;
+#[path = "connections/store_tls.rs"]
+mod store_tls;
 #[path = "connections/upstream_tls.rs"]
 mod upstream_tls;
 

@@ -1,23 +1,30 @@
 //! Code delivery against real network peers: an SMTP server (aiosmtpd) that stores what it
 //! receives, a refusing SMTP server, a local Twilio-compatible API, a JSON webhook, and the
 //! demo outbox. Each test checks what the member would receive and that failures explain
-//! themselves without leaking the code or the full destination.
+//! themselves without leaking the code or the full destination. `delivery/gateway.rs` goes
+//! through the real gateway: the member's language, and what a failed send leaves behind.
 
+mod common;
 mod support;
 
 #[path = "delivery/email.rs"]
 mod email;
+#[path = "delivery/gateway.rs"]
+mod gateway;
 #[path = "delivery/outbox.rs"]
 mod outbox;
 #[path = "delivery/text.rs"]
 mod text;
+#[path = "delivery/tls.rs"]
+mod tls;
 
 use std::time::Duration;
 
 use mfa_gateway::config::{
     Branding, EmailConfig, EmailTransport, SmsConfig, SmsProvider, SmtpSecurity,
 };
-use mfa_gateway::delivery::{CodeMessage, DeliveryError};
+use mfa_gateway::delivery::{CodeDetails, CodeMessage, DeliveryError, Wording};
+use mfa_gateway::pages::{Lang, Pages};
 
 const FROM: &str = "SmartMLS <no-reply@connectmls.com>";
 const SUBJECT: &str = "Your SmartMLS verification code";
@@ -40,13 +47,36 @@ fn branding() -> Branding {
     }
 }
 
-fn code_for(to: &str) -> CodeMessage {
+/// The code email (subject, plain text, HTML) or the code text in `lang`, as the flow writes it.
+fn code_message(to: &str, lang: Lang, email: bool) -> CodeMessage {
+    let branding = branding();
+    let pages = Pages::new(&branding, None).expect("pages");
+    let wording = Wording::new(&pages, &branding);
+    let details = CodeDetails {
+        code: CODE,
+        valid_for: Duration::from_secs(300),
+        member_name: Some("Zoë Doe"),
+    };
+    let body = if email {
+        wording.code_email(lang, &details, Some(SUBJECT))
+    } else {
+        wording.code_text(lang, &details)
+    };
     CodeMessage {
         to: to.into(),
         code: CODE.into(),
-        valid_for: Duration::from_secs(300),
-        member_name: Some("Zoë Doe".into()),
+        body: body.expect("message renders"),
     }
+}
+
+/// The English code email to `to`.
+fn email_for(to: &str) -> CodeMessage {
+    code_message(to, Lang::En, true)
+}
+
+/// The English code text to `to`.
+fn text_for(to: &str) -> CodeMessage {
+    code_message(to, Lang::En, false)
 }
 
 fn smtp_config(port: u16, timeout: Duration) -> EmailConfig {
@@ -58,6 +88,7 @@ fn smtp_config(port: u16, timeout: Duration) -> EmailConfig {
             username: None,
             password: None,
             timeout,
+            ca_file: None,
         },
         from: FROM.into(),
         subject: SUBJECT.into(),
@@ -69,6 +100,7 @@ fn sms_config(provider: SmsProvider) -> SmsConfig {
         provider,
         from: SMS_FROM.into(),
         timeout: Duration::from_secs(5),
+        ca_file: None,
     }
 }
 

@@ -29,15 +29,17 @@ pub async fn open_durable(config: &Config) -> Result<Arc<dyn DurableStore>, Open
         .map_err(|e| OpenError::SecretKeys(e.to_string()))?;
     Ok(match &config.storage.durable {
         DurableChoice::Sqlite { path } => Arc::new(SqliteStore::open(path, cipher).await?),
-        DurableChoice::Postgres { url } => Arc::new(PgStore::open(url, cipher).await?),
+        DurableChoice::Postgres { url, ca_file } => {
+            Arc::new(PgStore::open_with_ca(url, ca_file.as_deref(), cipher).await?)
+        }
     })
 }
 
 /// Brings the durable store's schema up to date, moves members to the canonical form of their
 /// login, and closes it (`mfa-gateway migrate`).
 pub async fn migrate(config: &Config) -> Result<crate::store::RekeySummary, OpenError> {
-    if let DurableChoice::Postgres { url } = &config.storage.durable {
-        crate::store::postgres::migrate(url).await?;
+    if let DurableChoice::Postgres { url, ca_file } = &config.storage.durable {
+        crate::store::postgres::migrate_with_ca(url, ca_file.as_deref()).await?;
     }
     // Opening a SQLite store applies pending migrations in one transaction.
     let store = open_durable(config).await?;

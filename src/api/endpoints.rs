@@ -36,6 +36,8 @@ pub struct ApiRequest<'a> {
     /// `X-MFA-Challenge` header (for GET).
     pub challenge_header: Option<&'a str>,
     pub cookie_headers: Vec<&'a str>,
+    /// `Accept-Language` header: the language of the codes sent for this request.
+    pub accept_language: Option<&'a str>,
 }
 
 /// Routes one API request.

@@ -296,6 +296,8 @@ pub async fn relay(state: &AppState, cfg: &ApiLoginConfig, login: ApiLogin<'_>) 
         api: true,
         held_body,
         host: login.host,
+        // The mobile app has no sign-in page to go back to.
+        form_page: None,
     };
     let upstream = SuccessfulLogin {
         set_cookies: set_cookies.clone(),

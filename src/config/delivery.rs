@@ -35,6 +35,8 @@ pub struct ResoConfig {
     pub phone_field: String,
     pub name_field: String,
     pub timeout: Duration,
+    /// CA bundle trusted instead of the platform's roots (see [`crate::trust`]).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How the gateway authenticates to the RESO API.
@@ -85,6 +87,8 @@ pub enum EmailTransport {
         username: Option<String>,
         password: Option<String>,
         timeout: Duration,
+        /// CA bundle trusted instead of the platform's roots (see [`crate::trust`]).
+        ca_file: Option<PathBuf>,
     },
     /// Writes messages to a folder; refused outside demo mode.
     Outbox { dir: PathBuf },
@@ -93,9 +97,9 @@ pub enum EmailTransport {
 impl std::fmt::Debug for EmailTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EmailTransport::Smtp { host, port, security, username, .. } => write!(
+            EmailTransport::Smtp { host, port, security, username, ca_file, .. } => write!(
                 f,
-                "Smtp {{ host: {host:?}, port: {port}, security: {security:?}, username: {username:?}, password: <redacted> }}"
+                "Smtp {{ host: {host:?}, port: {port}, security: {security:?}, username: {username:?}, password: <redacted>, ca_file: {ca_file:?} }}"
             ),
             EmailTransport::Outbox { dir } => write!(f, "Outbox {{ dir: {dir:?} }}"),
         }
@@ -119,6 +123,8 @@ pub struct SmsConfig {
     /// Sender number shown to members, e.g. `+18336972963`.
     pub from: String,
     pub timeout: Duration,
+    /// CA bundle trusted instead of the platform's roots (see [`crate::trust`]).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// SMS provider.

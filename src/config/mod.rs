@@ -147,8 +147,15 @@ pub struct CookieConfig {
 /// Where state lives.
 #[derive(Debug, Clone)]
 pub enum DurableStore {
-    Sqlite { path: PathBuf },
-    Postgres { url: String },
+    Sqlite {
+        path: PathBuf,
+    },
+    /// `url` has the password merged in. TLS follows the URL's `sslmode`; `ca_file` (only
+    /// with `verify-ca` / `verify-full`) is trusted besides the platform's roots.
+    Postgres {
+        url: String,
+        ca_file: Option<PathBuf>,
+    },
 }
 
 /// Short-lived state backend.
@@ -156,8 +163,10 @@ pub enum DurableStore {
 pub enum EphemeralStore {
     Memory,
     /// `url` has the password merged in; the key prefix is [`StorageConfig::redis_key_prefix`].
+    /// `ca_file` (only with `rediss://`) is trusted instead of the platform's roots.
     Redis {
         url: String,
+        ca_file: Option<PathBuf>,
     },
 }
 
@@ -167,8 +176,8 @@ pub struct StorageConfig {
     pub durable: DurableStore,
     pub ephemeral: EphemeralStore,
     /// Prepended to every Redis key (`storage.ephemeral.redis.key_prefix`); unused with the
-    /// memory store. Kept beside the variant rather than in it so existing matches on
-    /// `EphemeralStore::Redis { url }` stay valid.
+    /// memory store. Kept beside the variant rather than in it: it is not about reaching the
+    /// server, which is all the variant describes.
     pub redis_key_prefix: String,
 }
 

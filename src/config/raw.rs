@@ -115,6 +115,8 @@ pub struct RawSite {
     #[serde(default)]
     pub api_paths: Vec<String>,
     pub default_after_login: Option<String>,
+    /// The page where members sign in, linked from "Sign in again".
+    pub sign_in_url: Option<String>,
     pub api_login: Option<RawApiLogin>,
     pub identity: Option<RawIdentity>,
 }
@@ -251,6 +253,8 @@ pub struct RawPostgres {
     pub url: String,
     /// Merged into `url` so the password itself never has to be written in the file.
     pub password: Option<RawSecret>,
+    /// PEM bundle trusted for the server's certificate (with `sslmode=verify-ca` / `verify-full`).
+    pub ca_file: Option<String>,
 }
 
 /// `storage.ephemeral.redis:`
@@ -261,6 +265,8 @@ pub struct RawRedis {
     pub password: Option<RawSecret>,
     /// Prepended to every key, so deployments (or tests) can share one Redis database.
     pub key_prefix: Option<String>,
+    /// PEM bundle trusted for a `rediss://` server instead of the platform's roots.
+    pub ca_file: Option<String>,
 }
 
 /// `keys:`
@@ -316,6 +322,8 @@ pub struct RawReso {
     pub phone_field: Option<String>,
     pub name_field: Option<String>,
     pub timeout: Option<String>,
+    /// PEM bundle trusted for the API and token URLs instead of the platform's roots.
+    pub ca_file: Option<String>,
 }
 
 /// `roster.reso.client_credentials:` (OAuth 2 client-credentials grant).
@@ -348,6 +356,8 @@ pub struct RawSmtp {
     pub username: Option<String>,
     pub password: Option<RawSecret>,
     pub timeout: Option<String>,
+    /// PEM bundle trusted for the relay's certificate instead of the platform's roots.
+    pub ca_file: Option<String>,
 }
 
 /// `sms:` exactly one of `twilio` / `webhook` / `outbox`.
@@ -356,6 +366,8 @@ pub struct RawSmtp {
 pub struct RawSms {
     pub from: String,
     pub timeout: Option<String>,
+    /// PEM bundle trusted for the provider's certificate instead of the platform's roots.
+    pub ca_file: Option<String>,
     pub twilio: Option<RawTwilio>,
     pub webhook: Option<RawWebhook>,
     pub outbox: Option<String>,

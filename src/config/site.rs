@@ -52,6 +52,9 @@ pub struct SiteConfig {
     pub api_paths: Vec<String>,
     /// Where a member lands after MFA when the upstream login response had no usable `Location`.
     pub default_after_login: String,
+    /// `site.sign_in_url`: where "Sign in again" leads. `None`: the page the login form was
+    /// posted from (its same-origin `Referer`), else `login.path`.
+    pub sign_in_url: Option<String>,
     /// The mobile app's JSON login endpoint, if it has one.
     pub api_login: Option<ApiLoginConfig>,
     /// How to ask the legacy app who a session belongs to (`None`: the typed username).

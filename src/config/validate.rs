@@ -17,6 +17,7 @@ mod policy;
 mod services;
 mod site;
 mod storage;
+mod store_tls;
 
 use std::fmt;
 use std::fs;

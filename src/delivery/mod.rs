@@ -1,7 +1,8 @@
 //! Delivery of one-time codes by email and text message.
 //!
-//! The login flow generates a 6-digit code and hands it to a [`CodeSender`]; this module owns
-//! the transports and the wording members read:
+//! The login flow generates a 6-digit code, has its words written in the member's language
+//! ([`message::Wording`]: templates and catalogue shared with the pages) and hands the message
+//! to a [`CodeSender`], which only carries it:
 //!
 //! * [`smtp`]: email through an SMTP relay (plain for local relays, STARTTLS or implicit TLS).
 //! * [`sms`]: text messages through a Twilio-compatible Messages API or a generic JSON webhook.
@@ -16,18 +17,19 @@ pub mod message;
 pub mod notice;
 pub mod outbox;
 pub mod phone;
+pub mod segments;
 pub mod sms;
 pub mod smtp;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::config::{Branding, EmailConfig, EmailTransport, Mode, SmsConfig, SmsProvider};
+use crate::config::{EmailConfig, EmailTransport, Mode, SmsConfig, SmsProvider};
 
 pub use mask::{mask_email, mask_phone};
+pub use message::{CodeDetails, MessageBody, Wording};
 pub use phone::normalize_phone;
 
 /// One code on its way to one member.
@@ -35,12 +37,10 @@ pub use phone::normalize_phone;
 pub struct CodeMessage {
     /// Email address, or phone number (E.164, or a US number in a common national format).
     pub to: String,
-    /// The one-time code exactly as the member has to type it.
+    /// The one-time code exactly as the member has to type it (the demo outbox prints it).
     pub code: String,
-    /// How long the code is accepted; shown to the member ("good for 5 minutes").
-    pub valid_for: Duration,
-    /// Name from the roster, used to greet the member in emails.
-    pub member_name: Option<String>,
+    /// What the member reads, already in their language (it contains the code).
+    pub body: MessageBody,
 }
 
 impl fmt::Debug for CodeMessage {
@@ -54,8 +54,7 @@ impl fmt::Debug for CodeMessage {
         f.debug_struct("CodeMessage")
             .field("to", &to)
             .field("code", &"<redacted>")
-            .field("valid_for", &self.valid_for)
-            .field("member_name", &self.member_name.as_ref().map(|_| "<set>"))
+            .field("body", &self.body)
             .finish()
     }
 }
@@ -119,17 +118,12 @@ pub trait CodeSender: Send + Sync {
 ///
 /// Fails with [`DeliveryError::Misconfigured`] when the `From` address does not parse or when
 /// the outbox is configured outside demo mode.
-pub fn email_sender(
-    cfg: &EmailConfig,
-    branding: &Branding,
-    mode: Mode,
-) -> Result<Arc<dyn CodeSender>, DeliveryError> {
+pub fn email_sender(cfg: &EmailConfig, mode: Mode) -> Result<Arc<dyn CodeSender>, DeliveryError> {
     match &cfg.transport {
-        EmailTransport::Smtp { .. } => Ok(Arc::new(smtp::SmtpSender::new(cfg, branding)?)),
+        EmailTransport::Smtp { .. } => Ok(Arc::new(smtp::SmtpSender::new(cfg)?)),
         EmailTransport::Outbox { dir } => Ok(Arc::new(outbox::OutboxSender::email(
             dir.clone(),
             cfg,
-            branding,
             mode,
         )?)),
     }
@@ -139,19 +133,14 @@ pub fn email_sender(
 ///
 /// Fails with [`DeliveryError::Misconfigured`] when the provider settings cannot work or when
 /// the outbox is configured outside demo mode.
-pub fn sms_sender(
-    cfg: &SmsConfig,
-    branding: &Branding,
-    mode: Mode,
-) -> Result<Arc<dyn CodeSender>, DeliveryError> {
+pub fn sms_sender(cfg: &SmsConfig, mode: Mode) -> Result<Arc<dyn CodeSender>, DeliveryError> {
     match &cfg.provider {
         SmsProvider::Twilio { .. } | SmsProvider::Webhook { .. } => {
-            Ok(Arc::new(sms::HttpSmsSender::new(cfg, branding)?))
+            Ok(Arc::new(sms::HttpSmsSender::new(cfg)?))
         }
         SmsProvider::Outbox { dir } => Ok(Arc::new(outbox::OutboxSender::text(
             dir.clone(),
             cfg,
-            branding,
             mode,
         )?)),
     }
@@ -192,8 +181,11 @@ mod tests {
         CodeMessage {
             to: "jdoe@example.com".into(),
             code: "482913".into(),
-            valid_for: Duration::from_secs(300),
-            member_name: Some("Jane Doe".into()),
+            body: MessageBody {
+                subject: "Your SmartMLS verification code".into(),
+                plain: "Hello Jane Doe, your code is 482913.".into(),
+                html: Some("<p>Hello Jane Doe, your code is 482913.</p>".into()),
+            },
         }
     }
 

@@ -11,10 +11,9 @@ use lettre::Address;
 use tokio::io::AsyncWriteExt;
 
 use super::mask::{mask_destination, scrub_detail};
-use super::message::{email_body, sms_body};
 use super::phone::normalize_phone;
 use super::{log_outcome, CodeMessage, CodeSender, DeliveryError};
-use crate::config::{Branding, EmailConfig, Mode, SmsConfig};
+use crate::config::{EmailConfig, Mode, SmsConfig};
 
 /// Provider name in errors and logs.
 const PROVIDER: &str = "outbox";
@@ -25,7 +24,7 @@ const NAME_ATTEMPTS: u32 = 100;
 
 /// What kind of message the outbox records.
 enum Channel {
-    Email { from: String, subject: String },
+    Email { from: String },
     Text { from: String },
 }
 
@@ -33,64 +32,39 @@ enum Channel {
 pub struct OutboxSender {
     dir: PathBuf,
     channel: Channel,
-    branding: Branding,
 }
 
 impl OutboxSender {
     /// An outbox for code emails. [`DeliveryError::Misconfigured`] unless `mode` is demo.
-    pub fn email(
-        dir: PathBuf,
-        cfg: &EmailConfig,
-        branding: &Branding,
-        mode: Mode,
-    ) -> Result<Self, DeliveryError> {
+    pub fn email(dir: PathBuf, cfg: &EmailConfig, mode: Mode) -> Result<Self, DeliveryError> {
         let channel = Channel::Email {
             from: cfg.from.clone(),
-            subject: cfg.subject.clone(),
         };
-        Self::new(dir, channel, branding, mode)
+        Self::new(dir, channel, mode)
     }
 
     /// An outbox for code texts. [`DeliveryError::Misconfigured`] unless `mode` is demo.
-    pub fn text(
-        dir: PathBuf,
-        cfg: &SmsConfig,
-        branding: &Branding,
-        mode: Mode,
-    ) -> Result<Self, DeliveryError> {
-        Self::new(
-            dir,
-            Channel::Text {
-                from: cfg.from.clone(),
-            },
-            branding,
-            mode,
-        )
+    pub fn text(dir: PathBuf, cfg: &SmsConfig, mode: Mode) -> Result<Self, DeliveryError> {
+        let channel = Channel::Text {
+            from: cfg.from.clone(),
+        };
+        Self::new(dir, channel, mode)
     }
 
-    fn new(
-        dir: PathBuf,
-        channel: Channel,
-        branding: &Branding,
-        mode: Mode,
-    ) -> Result<Self, DeliveryError> {
+    fn new(dir: PathBuf, channel: Channel, mode: Mode) -> Result<Self, DeliveryError> {
         if mode != Mode::Demo {
             return Err(DeliveryError::Misconfigured(
                 "the outbox writes codes to a local folder and is only allowed in demo mode".into(),
             ));
         }
-        Ok(Self {
-            dir,
-            channel,
-            branding: branding.clone(),
-        })
+        Ok(Self { dir, channel })
     }
 
     /// The file text and the file-name suffix for `msg`, or why its destination is unusable.
     fn render(&self, msg: &CodeMessage) -> Result<(String, &'static str), DeliveryError> {
         let date = chrono::Utc::now().to_rfc2822();
         match &self.channel {
-            Channel::Email { from, subject } => {
+            Channel::Email { from } => {
                 let to: Address =
                     msg.to
                         .trim()
@@ -99,7 +73,7 @@ impl OutboxSender {
                             provider: PROVIDER,
                             expected: "email address",
                         })?;
-                let body = email_body(msg, &self.branding).plain;
+                let (subject, body) = (&msg.body.subject, &msg.body.plain);
                 Ok((
                     format!("From: {from}\nTo: {to}\nSubject: {subject}\nDate: {date}\n\n{body}"),
                     "email",
@@ -110,7 +84,7 @@ impl OutboxSender {
                     provider: PROVIDER,
                     expected: "phone number",
                 })?;
-                let body = sms_body(msg, &self.branding);
+                let body = &msg.body.plain;
                 Ok((
                     format!("From: {from}\nTo: {to}\nDate: {date}\n\n{body}\n"),
                     "text",

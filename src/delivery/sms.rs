@@ -14,10 +14,10 @@ use reqwest::{Client, RequestBuilder, Response};
 use serde::Deserialize;
 
 use super::mask::{mask_phone, scrub_detail};
-use super::message::sms_body;
 use super::phone::normalize_phone;
 use super::{error_chain, log_outcome, CodeMessage, CodeSender, DeliveryError};
-use crate::config::{Branding, SmsConfig, SmsProvider};
+use crate::config::{SmsConfig, SmsProvider};
+use crate::trust::{http_client_trust, CaBundle};
 
 /// Largest part of an error answer that is read.
 const MAX_ERROR_BODY_BYTES: usize = 16 * 1024;
@@ -44,12 +44,11 @@ impl Api {
     }
 }
 
-/// Sends code texts through an HTTP SMS provider.
+/// Sends code texts through an HTTP SMS provider (the text comes with each message).
 pub struct HttpSmsSender {
     client: Client,
     api: Api,
     from: String,
-    branding: Branding,
 }
 
 /// Twilio's JSON error document (other fields ignored).
@@ -69,7 +68,7 @@ struct WebhookError {
 impl HttpSmsSender {
     /// Builds the sender. Fails with [`DeliveryError::Misconfigured`] for the outbox provider,
     /// an account SID that is not a plain identifier, or when no HTTP client can be built.
-    pub fn new(cfg: &SmsConfig, branding: &Branding) -> Result<Self, DeliveryError> {
+    pub fn new(cfg: &SmsConfig) -> Result<Self, DeliveryError> {
         let api = match &cfg.provider {
             SmsProvider::Twilio {
                 base_url,
@@ -103,11 +102,14 @@ impl HttpSmsSender {
                 ));
             }
         };
-        let client = Client::builder()
+        let ca = CaBundle::read_optional("sms.ca_file", cfg.ca_file.as_deref())
+            .map_err(|error| DeliveryError::Misconfigured(error.to_string()))?;
+        let builder = Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             // A redirected POST could carry the code and credentials somewhere unexpected.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        let client = http_client_trust(builder, ca.as_ref())
             .build()
             .map_err(|error| {
                 DeliveryError::Misconfigured(format!(
@@ -118,7 +120,6 @@ impl HttpSmsSender {
             client,
             api,
             from: cfg.from.clone(),
-            branding: branding.clone(),
         })
     }
 
@@ -189,14 +190,17 @@ impl CodeSender for HttpSmsSender {
                 provider,
                 expected: "phone number",
             })?;
-            let body = sms_body(msg, &self.branding);
-            let response = self.request(&to, &body).send().await.map_err(|error| {
-                // `without_url` keeps a webhook URL's query (which may hold a key) out of errors.
-                DeliveryError::Unreachable {
-                    provider,
-                    detail: scrub_detail(&error_chain(&error.without_url()), &to),
-                }
-            })?;
+            let response = self
+                .request(&to, &msg.body.plain)
+                .send()
+                .await
+                .map_err(|error| {
+                    // `without_url` keeps a webhook URL's query (which may hold a key) out of errors.
+                    DeliveryError::Unreachable {
+                        provider,
+                        detail: scrub_detail(&error_chain(&error.without_url()), &to),
+                    }
+                })?;
             if response.status().is_success() {
                 Ok(())
             } else {
@@ -241,18 +245,6 @@ mod tests {
 
     use super::*;
 
-    fn branding() -> Branding {
-        Branding {
-            name: "SmartMLS".into(),
-            support_email: "support@smartmls.com".into(),
-            support_phone: "(203) 750-6000".into(),
-            support_hours: String::new(),
-            roster_update_url: None,
-            primary_color: "#005a9c".into(),
-            logo: None,
-        }
-    }
-
     fn twilio(sid: &str) -> SmsConfig {
         SmsConfig {
             provider: SmsProvider::Twilio {
@@ -262,12 +254,13 @@ mod tests {
             },
             from: "+18336972963".into(),
             timeout: Duration::from_secs(5),
+            ca_file: None,
         }
     }
 
     #[test]
     fn twilio_url_is_built_from_base_and_sid() {
-        let sender = HttpSmsSender::new(&twilio("AC123"), &branding()).expect("valid config");
+        let sender = HttpSmsSender::new(&twilio("AC123")).expect("valid config");
         let Api::Twilio { messages_url, .. } = &sender.api else {
             panic!("expected twilio")
         };
@@ -281,7 +274,7 @@ mod tests {
     #[test]
     fn sid_with_path_characters_is_refused() {
         for sid in ["", "AC1/../x", "AC 1", "AC1?x=1"] {
-            let result = HttpSmsSender::new(&twilio(sid), &branding());
+            let result = HttpSmsSender::new(&twilio(sid));
             assert!(
                 matches!(result, Err(DeliveryError::Misconfigured(_))),
                 "{sid:?}"
@@ -294,7 +287,7 @@ mod tests {
         let mut cfg = twilio("AC1");
         cfg.provider = SmsProvider::Outbox { dir: "/tmp".into() };
         assert!(matches!(
-            HttpSmsSender::new(&cfg, &branding()),
+            HttpSmsSender::new(&cfg),
             Err(DeliveryError::Misconfigured(_))
         ));
     }

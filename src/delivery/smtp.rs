@@ -5,41 +5,52 @@
 //! exchange is bounded by the configured timeout, so a stuck relay turns into a clear
 //! "try again" for the member instead of a hanging page.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::mask::{mask_email, scrub_detail};
-use super::message::email_body;
 use super::{error_chain, log_outcome, CodeMessage, CodeSender, DeliveryError};
-use crate::config::{Branding, EmailConfig, EmailTransport, SmtpSecurity};
+use crate::config::{EmailConfig, EmailTransport, SmtpSecurity};
+use crate::trust::CaBundle;
 
 /// Provider name in errors and logs.
 const PROVIDER: &str = "smtp";
 
 /// The SMTP transport for the configured relay (shared with the change notices of
-/// [`super::notice`]).
+/// [`super::notice`]). TLS trusts `email.smtp.ca_file` when set, else the platform's roots
+/// ([`crate::trust`]); the certificate must name `host` either way.
 pub(crate) fn transport(
-    host: &str,
-    port: u16,
-    security: SmtpSecurity,
-    username: &Option<String>,
-    password: &Option<String>,
-    timeout: Duration,
+    cfg: &EmailTransport,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
-    let builder = match security {
-        SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|error| tls_misconfigured(host, &error))?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|error| tls_misconfigured(host, &error))?,
+    let EmailTransport::Smtp {
+        host,
+        port,
+        security,
+        username,
+        password,
+        timeout,
+        ca_file,
+    } = cfg
+    else {
+        return Err(DeliveryError::Misconfigured(
+            "email transport is not smtp".into(),
+        ));
     };
-    let mut builder = builder.port(port).timeout(Some(timeout));
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str());
+    let builder = match security {
+        SmtpSecurity::None => builder,
+        SmtpSecurity::StartTls => builder.tls(Tls::Required(tls_parameters(host, ca_file)?)),
+        SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls_parameters(host, ca_file)?)),
+    };
+    let mut builder = builder.port(*port).timeout(Some(*timeout));
     if let Some(username) = username {
         builder = builder.credentials(Credentials::new(
             username.clone(),
@@ -49,12 +60,35 @@ pub(crate) fn transport(
     Ok(builder.build())
 }
 
-/// Sends code emails through one SMTP relay.
+/// TLS settings for the relay `host`: the CAs of `ca_file` only, or the platform's roots.
+fn tls_parameters(host: &str, ca_file: &Option<PathBuf>) -> Result<TlsParameters, DeliveryError> {
+    let ca = CaBundle::read_optional("email.smtp.ca_file", ca_file.as_deref())
+        .map_err(|error| DeliveryError::Misconfigured(error.to_string()))?;
+    let builder = TlsParameters::builder(host.to_string());
+    let builder = match &ca {
+        Some(bundle) => {
+            let certificate = Certificate::from_pem(bundle.pem()).map_err(|error| {
+                DeliveryError::Misconfigured(format!(
+                    "email.smtp.ca_file: {}: {error}",
+                    bundle.path().display()
+                ))
+            })?;
+            builder
+                .certificate_store(CertificateStore::None)
+                .add_root_certificate(certificate)
+        }
+        // lettre's default store is the platform's (its `rustls-native-certs` feature).
+        None => builder.certificate_store(CertificateStore::Default),
+    };
+    builder
+        .build_rustls()
+        .map_err(|error| tls_misconfigured(host, &error))
+}
+
+/// Sends code emails through one SMTP relay (subject and bodies come with each message).
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    subject: String,
-    branding: Branding,
     timeout: Duration,
 }
 
@@ -62,16 +96,8 @@ impl SmtpSender {
     /// Builds the sender from validated config. Fails with [`DeliveryError::Misconfigured`]
     /// when the transport is not SMTP, the `From` value is not a mailbox, or the relay host
     /// cannot be used for TLS.
-    pub fn new(cfg: &EmailConfig, branding: &Branding) -> Result<Self, DeliveryError> {
-        let EmailTransport::Smtp {
-            host,
-            port,
-            security,
-            username,
-            password,
-            timeout,
-        } = &cfg.transport
-        else {
+    pub fn new(cfg: &EmailConfig) -> Result<Self, DeliveryError> {
+        let EmailTransport::Smtp { timeout, .. } = &cfg.transport else {
             return Err(DeliveryError::Misconfigured(
                 "email transport is not smtp".into(),
             ));
@@ -83,41 +109,39 @@ impl SmtpSender {
             ))
         })?;
         Ok(Self {
-            transport: transport(host, *port, *security, username, password, *timeout)?,
+            transport: transport(&cfg.transport)?,
             from,
-            subject: cfg.subject.clone(),
-            branding: branding.clone(),
             timeout: *timeout,
         })
     }
 
-    /// Builds the MIME message: From, To, Subject, Date, Message-ID and a plain-text + HTML
-    /// alternative body.
+    /// Builds the MIME message: From, To, Subject, Date, Message-ID and a plain-text body, or a
+    /// plain-text + HTML alternative when the message has an HTML part.
     fn compose(&self, to: Address, msg: &CodeMessage) -> Result<Message, DeliveryError> {
-        let body = email_body(msg, &self.branding);
-        Message::builder()
+        let body = &msg.body;
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
-            .subject(self.subject.clone())
+            .subject(body.subject.clone())
             .date_now()
-            .message_id(Some(message_id(self.from.email.domain())))
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(body.plain),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(body.html),
-                    ),
-            )
-            .map_err(|error| {
-                let detail = scrub_detail(&error.to_string(), &msg.to);
-                DeliveryError::Misconfigured(format!("cannot build the code email: {detail}"))
-            })
+            .message_id(Some(message_id(self.from.email.domain())));
+        let plain = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.plain.clone());
+        let built = match &body.html {
+            Some(html) => builder.multipart(
+                MultiPart::alternative().singlepart(plain).singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html.clone()),
+                ),
+            ),
+            None => builder.singlepart(plain),
+        };
+        built.map_err(|error| {
+            let detail = scrub_detail(&error.to_string(), &msg.to);
+            DeliveryError::Misconfigured(format!("cannot build the code email: {detail}"))
+        })
     }
 }
 
@@ -210,21 +234,22 @@ mod tests {
                 username: Some("relay".into()),
                 password: Some("pw".into()),
                 timeout: Duration::from_secs(5),
+                ca_file: None,
             },
             from: from.into(),
             subject: "Your SmartMLS verification code".into(),
         }
     }
 
-    fn branding() -> Branding {
-        Branding {
-            name: "SmartMLS".into(),
-            support_email: "support@smartmls.com".into(),
-            support_phone: "(203) 750-6000".into(),
-            support_hours: String::new(),
-            roster_update_url: None,
-            primary_color: "#005a9c".into(),
-            logo: None,
+    fn message(html: Option<&str>) -> CodeMessage {
+        CodeMessage {
+            to: "jdoe@example.com".into(),
+            code: "482913".into(),
+            body: crate::delivery::MessageBody {
+                subject: "Su código de verificación de SmartMLS".into(),
+                plain: "Su código MFA de SmartMLS es: 482913".into(),
+                html: html.map(str::to_string),
+            },
         }
     }
 
@@ -235,21 +260,14 @@ mod tests {
             SmtpSecurity::StartTls,
             SmtpSecurity::Tls,
         ] {
-            let sender = SmtpSender::new(
-                &config("SmartMLS <no-reply@connectmls.com>", security),
-                &branding(),
-            );
+            let sender = SmtpSender::new(&config("SmartMLS <no-reply@connectmls.com>", security));
             assert!(sender.is_ok(), "{security:?}");
         }
     }
 
     #[test]
     fn unparsable_from_is_misconfigured() {
-        let error = SmtpSender::new(
-            &config("not an address", SmtpSecurity::StartTls),
-            &branding(),
-        )
-        .err();
+        let error = SmtpSender::new(&config("not an address", SmtpSecurity::StartTls)).err();
         assert!(
             matches!(error, Some(DeliveryError::Misconfigured(_))),
             "{error:?}"
@@ -258,20 +276,23 @@ mod tests {
 
     #[test]
     fn composed_message_has_required_headers() {
-        let sender = SmtpSender::new(
-            &config("SmartMLS <no-reply@connectmls.com>", SmtpSecurity::None),
-            &branding(),
-        )
+        let sender = SmtpSender::new(&config(
+            "SmartMLS <no-reply@connectmls.com>",
+            SmtpSecurity::None,
+        ))
         .expect("valid config");
-        let msg = CodeMessage {
-            to: "jdoe@example.com".into(),
-            code: "482913".into(),
-            valid_for: Duration::from_secs(300),
-            member_name: None,
-        };
         let to: Address = "jdoe@example.com".parse().expect("valid address");
-        let raw = String::from_utf8(sender.compose(to, &msg).expect("composes").formatted())
-            .expect("utf-8");
+        let compose = |html| {
+            let msg = message(html);
+            String::from_utf8(
+                sender
+                    .compose(to.clone(), &msg)
+                    .expect("composes")
+                    .formatted(),
+            )
+            .expect("utf-8")
+        };
+        let raw = compose(Some("<p>482913</p>"));
         for header in [
             "From: SmartMLS <no-reply@connectmls.com>",
             "To: jdoe@example.com",
@@ -282,6 +303,14 @@ mod tests {
         }
         assert!(raw.contains("@connectmls.com>\r\n"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
+        // The subject is the message's own, in its language (encoded: it is not ASCII).
+        assert!(raw.contains("Subject: Su =?utf-8?"), "{raw}");
+        let plain_only = compose(None);
+        assert!(!plain_only.contains("multipart"), "{plain_only}");
+        assert!(
+            plain_only.contains("Content-Type: text/plain"),
+            "{plain_only}"
+        );
     }
 
     #[test]

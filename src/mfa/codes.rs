@@ -1,6 +1,11 @@
 //! Emailed and texted one-time codes: 6 random digits, valid `code_ttl`, single use, stored
 //! only as a keyed hash, replaced by a resend, and throttled.
 //!
+//! A send counts only once the provider accepted it: the code is stored, the login marked
+//! "sent", the resend wait started and the member's send counted for good only then
+//! ([`record_sent`]); a failed send leaves no wait and uses up none of the member's sends
+//! ([`release_send`]).
+//!
 //! Every code belongs to one held login and one method, so a code can never release another
 //! login. Consuming it is one atomic compare-and-delete in the ephemeral store.
 
@@ -61,35 +66,115 @@ pub enum Throttled {
     Wait(Duration),
 }
 
-/// Reserves a send slot for this held login and member; `Err(Throttled)` says how long to wait.
+fn sends_key(user: &str) -> String {
+    format!("code-sends:{user}")
+}
+
+fn refunds_key(user: &str) -> String {
+    format!("code-sends-refunded:{user}")
+}
+
+/// A send in progress for one held login, method and member, from [`reserve_send`] until
+/// [`record_sent`] (the provider accepted the message) or [`release_send`] (it did not).
+#[derive(Debug)]
+pub struct SendSlot {
+    pending_id: String,
+    method: String,
+    user: String,
+}
+
+/// Reserves a send for this held login and member; `Err(Throttled)` says how long to wait.
+///
+/// The resend wait of the login and method doubles as a lock against a second send in
+/// parallel; the member's send counter is counted up here, atomically, so parallel sends from
+/// several held logins cannot pass the cap. Nothing here is final: a send the provider does
+/// not accept is given back with [`release_send`], and the code is stored and marked sent only
+/// by [`record_sent`].
 pub async fn reserve_send(
     state: &AppState,
     pending_id: &str,
     method: &str,
     user: &str,
-) -> StoreResult<Result<(), Throttled>> {
+) -> StoreResult<Result<SendSlot, Throttled>> {
     let store = state.ephemeral.as_ref();
-    if !store
-        .put_if_absent(&wait_key(pending_id, method), b"1", RESEND_INTERVAL)
-        .await?
-    {
-        let left = store
-            .ttl(&wait_key(pending_id, method))
-            .await?
-            .unwrap_or(RESEND_INTERVAL);
+    let wait = wait_key(pending_id, method);
+    if !store.put_if_absent(&wait, b"1", RESEND_INTERVAL).await? {
+        let left = store.ttl(&wait).await?.unwrap_or(RESEND_INTERVAL);
         return Ok(Err(Throttled::Wait(round_up(left))));
     }
-    let sends = store
-        .incr(&format!("code-sends:{user}"), SEND_WINDOW)
+    let sends = store.incr(&sends_key(user), SEND_WINDOW).await?;
+    let refunded = refunded_sends(state, user).await?;
+    if sends.saturating_sub(refunded) > SENDS_PER_WINDOW {
+        refund_send(state, user).await?;
+        let left = store.ttl(&sends_key(user)).await?.unwrap_or(SEND_WINDOW);
+        // The page shows the wait of this login and method: make it the cap's.
+        store.put(&wait, b"1", left).await?;
+        return Ok(Err(Throttled::Wait(round_up(left))));
+    }
+    Ok(Ok(SendSlot {
+        pending_id: pending_id.to_string(),
+        method: method.to_string(),
+        user: user.to_string(),
+    }))
+}
+
+/// The provider accepted the message: stores its code (replacing any earlier one for this
+/// login and method), marks a code sent, and starts the resend wait from now.
+pub async fn record_sent(state: &AppState, slot: SendSlot, code: &str) -> StoreResult<()> {
+    let store = state.ephemeral.as_ref();
+    let (pending_id, method) = (slot.pending_id.as_str(), slot.method.as_str());
+    store
+        .put(
+            &code_key(pending_id, method),
+            &digest(state, pending_id, method, code),
+            state.config.mfa.code_ttl,
+        )
         .await?;
-    if sends > SENDS_PER_WINDOW {
-        let left = store
-            .ttl(&format!("code-sends:{user}"))
-            .await?
-            .unwrap_or(SEND_WINDOW);
-        return Ok(Err(Throttled::Wait(round_up(left))));
+    store
+        .put(
+            &sent_key(pending_id, method),
+            b"1",
+            state.config.mfa.pending_ttl,
+        )
+        .await?;
+    store
+        .put(&wait_key(pending_id, method), b"1", RESEND_INTERVAL)
+        .await
+}
+
+/// The message was not accepted: no resend wait, the member's send given back, and any code
+/// sent earlier for this login and method still valid.
+pub async fn release_send(state: &AppState, slot: SendSlot) -> StoreResult<()> {
+    state
+        .ephemeral
+        .delete(&wait_key(&slot.pending_id, &slot.method))
+        .await?;
+    refund_send(state, &slot.user).await
+}
+
+/// Sends given back in the member's current window (the store has no decrement).
+async fn refunded_sends(state: &AppState, user: &str) -> StoreResult<u64> {
+    let Some(value) = state.ephemeral.get(&refunds_key(user)).await? else {
+        return Ok(0);
+    };
+    std::str::from_utf8(&value)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt("send refund counter is not a number".into()))
+}
+
+/// Gives one send back. The refund counter ends a second before the window it belongs to, so
+/// it can never credit the next window.
+async fn refund_send(state: &AppState, user: &str) -> StoreResult<()> {
+    let store = state.ephemeral.as_ref();
+    let Some(left) = store.ttl(&sends_key(user)).await? else {
+        return Ok(());
+    };
+    let ttl = left.saturating_sub(Duration::from_secs(1));
+    if !ttl.is_zero() {
+        store.incr(&refunds_key(user), ttl).await?;
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Seconds left before another send is allowed (`None` = now).
@@ -109,31 +194,8 @@ fn round_up(d: Duration) -> Duration {
     Duration::from_secs(d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
 
-/// Stores a new code (replacing any previous one for this login and method).
-pub async fn store(
-    state: &AppState,
-    pending_id: &str,
-    method: &str,
-    code: &str,
-) -> StoreResult<()> {
-    let store = state.ephemeral.as_ref();
-    store
-        .put(
-            &code_key(pending_id, method),
-            &digest(state, pending_id, method, code),
-            state.config.mfa.code_ttl,
-        )
-        .await?;
-    store
-        .put(
-            &sent_key(pending_id, method),
-            b"1",
-            state.config.mfa.pending_ttl,
-        )
-        .await
-}
-
-/// True when a code was sent for this login and method (even if it has expired since).
+/// True when the provider accepted a code for this login and method (even if it has expired
+/// since); a send that failed leaves this as it was.
 pub async fn was_sent(state: &AppState, pending_id: &str, method: &str) -> StoreResult<bool> {
     Ok(state
         .ephemeral

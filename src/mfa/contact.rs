@@ -5,8 +5,11 @@
 use std::time::Duration;
 
 use crate::config::Method;
-use crate::delivery::{mask_email, mask_phone, CodeMessage, CodeSender};
+use crate::delivery::{
+    mask_email, mask_phone, CodeDetails, CodeMessage, CodeSender, MessageBody, Wording,
+};
 use crate::mfa::codes::{self, Throttled};
+use crate::pages::{Lang, PageError};
 use crate::roster::{RosterEntry, RosterError};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -105,12 +108,16 @@ fn sender(state: &AppState, method: Method) -> Option<&dyn CodeSender> {
     }
 }
 
-/// Generates, stores and sends a new code for this held login (replacing any earlier one).
+/// Generates and sends a new code for this held login, written in `lang` (the member's
+/// language now). Only once the provider accepted it is the code stored (replacing any earlier
+/// one), the login marked "sent", the resend wait started and the send counted; a failed send
+/// leaves none of these (see [`codes::record_sent`], [`codes::release_send`]).
 pub async fn send_code(
     state: &AppState,
     pending_id: &str,
     user: &str,
     dest: &Destination,
+    lang: Lang,
 ) -> Result<SendOutcome, StoreError> {
     let method = method_name(dest.method);
     let Some(sender) = sender(state, dest.method) else {
@@ -118,27 +125,72 @@ pub async fn send_code(
             "this delivery method is not configured".into(),
         ));
     };
-    if let Err(Throttled::Wait(wait)) = codes::reserve_send(state, pending_id, method, user).await?
-    {
-        return Ok(SendOutcome::Throttled(wait));
-    }
-    let code = codes::generate()?;
-    codes::store(state, pending_id, method, &code).await?;
+    let slot = match codes::reserve_send(state, pending_id, method, user).await? {
+        Ok(slot) => slot,
+        Err(Throttled::Wait(wait)) => return Ok(SendOutcome::Throttled(wait)),
+    };
+    let code = match codes::generate() {
+        Ok(code) => code,
+        Err(error) => {
+            codes::release_send(state, slot).await?;
+            return Err(error);
+        }
+    };
+    let body = match compose(state, dest, &code, lang) {
+        Ok(body) => body,
+        Err(error) => {
+            // Start-up renders every message, so this is a bug; log only the template's
+            // name: the engine's detail may quote the code.
+            let template = match &error {
+                PageError::Template { name, .. } => name.clone(),
+                other => other.to_string(),
+            };
+            tracing::error!(event = "code_message_failed", user = %user, method, template);
+            codes::release_send(state, slot).await?;
+            return Ok(SendOutcome::Failed(
+                "the code message could not be written".into(),
+            ));
+        }
+    };
     let message = CodeMessage {
         to: dest.to.clone(),
         code,
-        valid_for: state.config.mfa.code_ttl,
-        member_name: dest.name.clone(),
+        body,
     };
     match sender.send(&message).await {
         Ok(()) => {
-            tracing::info!(event = "code_sent", user = %user, method, destination = %dest.masked, provider = sender.provider());
+            codes::record_sent(state, slot, &message.code).await?;
+            tracing::info!(event = "code_sent", user = %user, method, destination = %dest.masked, provider = sender.provider(), lang = lang.code());
             Ok(SendOutcome::Sent)
         }
         Err(e) => {
+            codes::release_send(state, slot).await?;
             tracing::warn!(event = "code_send_failed", user = %user, method, destination = %dest.masked, error = %e);
             Ok(SendOutcome::Failed(e.to_string()))
         }
+    }
+}
+
+/// The email or text for `code`, in `lang`. In English the email's subject is gateway.yaml's
+/// `email.subject`; in other languages the catalogue's.
+fn compose(
+    state: &AppState,
+    dest: &Destination,
+    code: &str,
+    lang: Lang,
+) -> Result<MessageBody, PageError> {
+    let wording = Wording::new(&state.pages, &state.config.branding);
+    let details = CodeDetails {
+        code,
+        valid_for: state.config.mfa.code_ttl,
+        member_name: dest.name.as_deref(),
+    };
+    match dest.method {
+        Method::Email => {
+            let subject = state.config.email.as_ref().map(|e| e.subject.as_str());
+            wording.code_email(lang, &details, subject)
+        }
+        Method::Text | Method::App => wording.code_text(lang, &details),
     }
 }
 

@@ -74,6 +74,9 @@ pub struct LoginContext<'a> {
     pub held_body: Option<HeldBody>,
     /// The `Host` the client used (sent with the identity probe).
     pub host: &'a str,
+    /// The login request's `Referer`: the page the login form was posted from, where "Sign in
+    /// again" leads when `site.sign_in_url` is not set (kept only when same-origin).
+    pub form_page: Option<&'a str>,
 }
 
 /// Decides between passing a login through, holding it for MFA, and refusing it. `typed` is
@@ -219,6 +222,11 @@ async fn decide_for(
         method: None,
         held_body: ctx.held_body,
         contact_proof: None,
+        sign_in_page: ctx
+            .form_page
+            .and_then(|page| safe_target(page, ctx.own_hosts))
+            // The gateway's own pages are never where a member signs in.
+            .filter(|page| !page.starts_with("/_mfa")),
     };
     let id = pending::new_id()?;
     pending::save(

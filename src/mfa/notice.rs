@@ -1,14 +1,20 @@
 //! The notice a member gets by email when their sign-in verification method was changed, so a
-//! change made by someone holding their password does not go unnoticed.
+//! change made by someone holding their password does not go unnoticed. Its words are the
+//! template `notice_method_changed.txt` (see [`crate::delivery::notice`]), in the language of
+//! the request that made the change.
 
 use crate::config::Method;
 use crate::delivery::mask::mask_email;
+use crate::delivery::notice::{send_notice, Notice};
+use crate::delivery::Wording;
 use crate::mfa::contact::method_name;
+use crate::pages::Lang;
 use crate::state::AppState;
 
-/// Emails "your sign-in verification method was changed" to the address on file. Never holds
-/// a code or secret. A failure is logged (and audited), never fatal: the change stands.
-pub async fn notify_method_changed(state: &AppState, user: &str, method: Method) {
+/// Emails "your sign-in verification method was changed" to the address on file, in `lang`.
+/// Never holds a code or secret. A failure is logged (and audited), never fatal: the change
+/// stands.
+pub async fn notify_method_changed(state: &AppState, user: &str, method: Method, lang: Lang) {
     let name = method_name(method);
     let entry = match state.roster.lookup(user).await {
         Ok(entry) => entry,
@@ -26,53 +32,25 @@ pub async fn notify_method_changed(state: &AppState, user: &str, method: Method)
         return;
     };
     let masked = mask_email(&to);
-    let text = change_notice_text(
-        &state.config.branding,
+    let notice = Notice::MethodChanged(method);
+    let body = match Wording::new(&state.pages, &state.config.branding).notice(
+        lang,
+        notice,
         entry.as_ref().and_then(|e| e.name.as_deref()),
-        method,
-    );
-    let subject = format!(
-        "Your {} sign-in verification method was changed",
-        state.config.branding.name
-    );
-    match crate::delivery::notice::send_notice(email, &to, &subject, &text).await {
+    ) {
+        Ok(body) => body,
+        Err(_) => {
+            // Rendered at start-up, so a bug; the detail is left out like for code messages.
+            tracing::warn!(event = "change_notice_failed", user = %user, method = name, error = "the notice could not be written", template = notice.template());
+            return;
+        }
+    };
+    match send_notice(email, &to, &body).await {
         Ok(()) => {
-            tracing::info!(event = "change_notice_sent", user = %user, method = name, destination = %masked)
+            tracing::info!(event = "change_notice_sent", user = %user, method = name, destination = %masked, lang = lang.code())
         }
         Err(e) => {
             tracing::warn!(event = "change_notice_failed", user = %user, method = name, destination = %masked, error = %e)
         }
     }
-}
-
-/// The words of the change notice (plain text).
-pub fn change_notice_text(
-    branding: &crate::config::Branding,
-    member_name: Option<&str>,
-    method: Method,
-) -> String {
-    let greeting = match member_name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => format!("Hello {name},"),
-        None => "Hello,".to_string(),
-    };
-    let how = match method {
-        Method::App => "an authenticator app",
-        Method::Email => "codes sent to your email address",
-        Method::Text => "codes sent by text message to your mobile number",
-    };
-    let brand = &branding.name;
-    format!(
-        "{greeting}\n\n\
-         Your {brand} sign-in verification method was changed: you now sign in with {how}.\n\n\
-         If this wasn't you, someone may know your password. Contact {brand} support right away: \
-         {email}, {phone}{hours}.\n\n\
-         {brand}\n",
-        email = branding.support_email,
-        phone = branding.support_phone,
-        hours = if branding.support_hours.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", branding.support_hours)
-        },
-    )
 }

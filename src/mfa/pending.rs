@@ -40,6 +40,10 @@ pub struct PendingLogin {
     /// existed load as "not proven".
     #[serde(default)]
     pub contact_proof: Option<ContactProof>,
+    /// Same-origin path of the page the login form was posted from (its `Referer`): where
+    /// "Sign in again" leads unless `site.sign_in_url` is set.
+    #[serde(default)]
+    pub sign_in_page: Option<String>,
 }
 
 /// A contact proof during set-up.
@@ -116,6 +120,47 @@ pub async fn take(store: &dyn EphemeralStore, id: &str) -> StoreResult<Option<Pe
 /// before must not find a fresh counter).
 pub async fn void(store: &dyn EphemeralStore, id: &str) -> StoreResult<()> {
     store.delete(&key(id)).await
+}
+
+/// What is kept of a held login the member cancelled, so that a later visit with its pending
+/// cookie (back button, another tab) says "this sign-in was cancelled", not "took too long".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelledLogin {
+    /// Where "Sign in again" leads (the login's [`PendingLogin::sign_in_page`]).
+    pub sign_in_page: Option<String>,
+}
+
+fn cancelled_key(id: &str) -> String {
+    format!("pending-cancelled:{id}")
+}
+
+/// Cancels a held login: a short-lived tombstone (`ttl`, the rest of the login's life, which is
+/// also its cookie's) is written first, then the login is voided like [`void`].
+pub async fn cancel(
+    store: &dyn EphemeralStore,
+    id: &str,
+    login: &PendingLogin,
+    ttl: Duration,
+) -> StoreResult<()> {
+    let page = login.sign_in_page.as_deref().unwrap_or_default();
+    store.put(&cancelled_key(id), page.as_bytes(), ttl).await?;
+    void(store, id).await
+}
+
+/// The tombstone of a held login cancelled within its lifetime, if any (see [`cancel`]).
+pub async fn cancelled(
+    store: &dyn EphemeralStore,
+    id: &str,
+) -> StoreResult<Option<CancelledLogin>> {
+    if !looks_like_id(id) {
+        return Ok(None);
+    }
+    Ok(store
+        .get(&cancelled_key(id))
+        .await?
+        .map(|page| CancelledLogin {
+            sign_in_page: String::from_utf8(page).ok().filter(|p| !p.is_empty()),
+        }))
 }
 
 /// Counts one code attempt against this held login; returns the attempt number.

@@ -194,6 +194,18 @@ pub fn verify_pre_login(
     expires.is_ok_and(|e| e > now) && digest == &cookies.digest()
 }
 
+/// `Set-Cookie` of the language cookie: the switch link's choice, kept a year.
+pub fn language_cookie(state: &AppState, code: &str) -> String {
+    format_set_cookie(
+        &state.cookie_names.lang,
+        code,
+        CookieAttrs {
+            secure: state.secure_cookies,
+            max_age: Some(365 * 24 * 3600),
+        },
+    )
+}
+
 /// `Set-Cookie` that deletes one of the gateway's cookies.
 pub fn clear_cookie(state: &AppState, name: &str) -> String {
     format_set_cookie(

@@ -240,15 +240,23 @@ async fn failure(
     let failures = state.durable.record_failure(user).await?;
     let method = super::contact::method_name(method);
     warn!(event = "verify_failed", user = %user, method, stage, consecutive_failures = failures);
-    if let Some(until) = lock_after_failures(&state.config.mfa.attempts, failures, now) {
+    let lock = lock_after_failures(&state.config.mfa.attempts, failures, now);
+    if let Some(until) = lock {
         state.durable.lock_until(user, until).await?;
         warn!(event = "member_locked", user = %user, until);
     }
-    if attempt >= u64::from(state.config.mfa.attempts.per_challenge) {
-        return Ok(VerifyOutcome::ChallengeExhausted);
-    }
-    Ok(VerifyOutcome::Wrong {
-        attempts_left: attempts_left(state, attempt),
+    let exhausted = attempt >= u64::from(state.config.mfa.attempts.per_challenge);
+    // The code that locks the member says so on its own answer, not "try again": the lock that
+    // needs support first, then the end of this sign-in, then a backoff.
+    Ok(match lock {
+        Some(until) if until == super::limits::LOCKED_UNTIL_UNLOCKED => {
+            VerifyOutcome::Locked { until }
+        }
+        _ if exhausted => VerifyOutcome::ChallengeExhausted,
+        Some(until) => VerifyOutcome::Locked { until },
+        None => VerifyOutcome::Wrong {
+            attempts_left: attempts_left(state, attempt),
+        },
     })
 }
 

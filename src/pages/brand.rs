@@ -19,6 +19,9 @@ pub(crate) struct BrandView {
     /// `tel:` target (digits and a leading `+` only); `None` when the phone has no digits.
     pub support_phone_href: Option<String>,
     pub support_hours: String,
+    /// The hours as one line per day group (`Mon–Thu 8:30am–7pm`), so a phone never breaks a
+    /// line in the middle of a range.
+    pub support_hours_lines: Vec<String>,
     pub roster_update_url: Option<String>,
     /// Logo URL under `/_mfa/static/`, already checked.
     pub logo_url: Option<String>,
@@ -37,10 +40,35 @@ impl BrandView {
             support_phone: branding.support_phone.clone(),
             support_phone_href: tel_href(&branding.support_phone),
             support_hours: branding.support_hours.clone(),
+            support_hours_lines: hours_lines(&branding.support_hours),
             roster_update_url: branding.roster_update_url.clone(),
             logo_url,
         })
     }
+}
+
+/// Splits configured hours at `,` and `;` into day groups. A part without a digit (`Mon`
+/// in `Mon, Wed 9am–5pm`) names days that share the next part's times, so it is kept with it.
+fn hours_lines(hours: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut pending = String::new();
+    for part in hours
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if !pending.is_empty() {
+            pending.push_str(", ");
+        }
+        pending.push_str(part);
+        if part.chars().any(|c| c.is_ascii_digit()) {
+            lines.push(std::mem::take(&mut pending));
+        }
+    }
+    if !pending.is_empty() {
+        lines.push(pending);
+    }
+    lines
 }
 
 /// `tel:` link for a phone number as written for people, e.g. `(203) 750-6000`.
@@ -178,6 +206,20 @@ pub(crate) fn brand_css(primary_color: &str) -> Result<String, PageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_are_one_line_per_day_group() {
+        assert_eq!(
+            hours_lines("Mon–Thu 8:30am–7:00pm, Fri 8:30am–6:00pm; Sat, Sun 9am–3pm"),
+            [
+                "Mon–Thu 8:30am–7:00pm",
+                "Fri 8:30am–6:00pm",
+                "Sat, Sun 9am–3pm"
+            ]
+        );
+        assert_eq!(hours_lines("By appointment"), ["By appointment"]);
+        assert!(hours_lines("").is_empty());
+    }
 
     fn property<'a>(css: &'a str, name: &str) -> &'a str {
         let start = css

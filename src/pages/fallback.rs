@@ -45,7 +45,8 @@ pub(crate) fn fallback_page(brand: &BrandView) -> String {
          <li>Hours: {hours}</li>\n</ul>\n</footer>\n</div>\n</body>\n</html>\n",
         css = routes::GATEWAY_CSS,
         brand_css = routes::BRAND_CSS,
-        home = routes::SITE_HOME,
+        // The fallback cannot know the sign-in page; the site's front page always exists.
+        home = "/",
     )
 }
 
@@ -69,6 +70,7 @@ mod tests {
             support_phone: "(203) 750-6000".into(),
             support_phone_href: Some("tel:2037506000".into()),
             support_hours: "9–5".into(),
+            support_hours_lines: vec!["9–5".into()],
             roster_update_url: None,
             logo_url: None,
         };

@@ -14,6 +14,7 @@
 mod brand;
 mod context;
 mod fallback;
+pub mod i18n;
 mod messages;
 pub mod routes;
 mod samples;
@@ -24,15 +25,28 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use std::sync::Arc;
+
+use minijinja::{context, AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::config::Branding;
 use brand::BrandView;
 
 pub use context::{
     method_value, Cancelled, Challenge, EnrollApp, EnrollChoose, EnrollContact, Message,
-    MethodChoice, Page, TrustOption,
+    MethodChoice, NextStep, Page, TrustOption,
 };
+pub use context::{CalendarDate, MfaIntro, SetupError, TimeSpan};
+pub use i18n::{Catalogue, Lang};
+
+/// Who a page is rendered for: the member's language and where they sign in again.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub lang: Lang,
+    /// The legacy site's sign-in page for this member (`site.sign_in_url`, else the page the
+    /// login form was posted from, else `site.login.path`).
+    pub sign_in_url: String,
+}
 
 /// Why the pages could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +84,8 @@ pub struct Pages {
     brand_css: String,
     /// Served when a template fails at render time; prepared up front so it cannot fail.
     fallback: String,
+    /// The words, for emails and texts rendered outside the page templates.
+    catalogue: Arc<Catalogue>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -87,6 +103,7 @@ impl Pages {
         let brand = BrandView::new(branding)?;
         let brand_css = brand::brand_css(&branding.primary_color)?;
         let gateway_css = templates::gateway_css_source(override_dir)?;
+        let catalogue = Arc::new(Catalogue::new(override_dir)?);
 
         let mut env = Environment::new();
         // Escape by file extension, so `.html` templates are always escaped even if a future
@@ -102,6 +119,7 @@ impl Pages {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_global("brand", Value::from_serialize(&brand));
         env.add_global("routes", Value::from_serialize(routes::template_global()));
+        env.add_function("t", i18n::template_function(Arc::clone(&catalogue)));
         for (name, embedded) in templates::EMBEDDED_TEMPLATES {
             let source = templates::template_source(override_dir, name, embedded)?;
             env.add_template_owned(*name, source)
@@ -117,22 +135,32 @@ impl Pages {
             brand,
             gateway_css,
             brand_css,
+            catalogue,
         };
-        for sample in samples::all() {
-            pages
-                .try_render(&sample)
-                .map_err(|error| PageError::Template {
-                    name: sample.template_name().to_string(),
-                    detail: describe(&error),
-                })?;
+        // Every page in every language: a missing word stops start-up, naming the template.
+        for lang in Lang::ALL {
+            let audience = Audience {
+                lang,
+                sign_in_url: "/login".into(),
+            };
+            for sample in samples::all() {
+                pages
+                    .try_render(&sample, &audience)
+                    .map_err(|error| PageError::Template {
+                        name: sample.template_name().to_string(),
+                        detail: format!("in {}: {}", lang.code(), describe(&error)),
+                    })?;
+            }
         }
+        // Every email, text and notice in every language too (the same rule for overrides).
+        crate::delivery::message::render_samples(&pages, branding)?;
         Ok(pages)
     }
 
     /// Renders a page. Never panics: if the template fails, the failure is logged and a
     /// minimal page with the support contact is returned instead.
-    pub fn render(&self, page: &Page) -> String {
-        match self.try_render(page) {
+    pub fn render(&self, page: &Page, audience: &Audience) -> String {
+        match self.try_render(page, audience) {
             Ok(html) => html,
             Err(error) => {
                 // Only where it failed, not the engine's detail: a detail may quote a value
@@ -159,11 +187,44 @@ impl Pages {
         &self.brand_css
     }
 
-    fn try_render(&self, page: &Page) -> Result<String, minijinja::Error> {
+    /// The catalogue the pages are written from (emails and texts use it too).
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Renders a template that is not a page (an email or text body, see
+    /// [`crate::delivery::message`]) in `lang`, with `ctx` and `lang` as its variables.
+    ///
+    /// The error's detail may quote the context (a code): callers log only the template name.
+    pub fn render_message_template(
+        &self,
+        name: &str,
+        lang: Lang,
+        ctx: Value,
+    ) -> Result<String, PageError> {
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(context! { lang => lang.code(), ..ctx }))
+            .map_err(|error| PageError::Template {
+                name: name.to_string(),
+                detail: format!("in {}: {}", lang.code(), describe(&error)),
+            })
+    }
+
+    fn try_render(&self, page: &Page, audience: &Audience) -> Result<String, minijinja::Error> {
+        let other = match audience.lang {
+            Lang::En => Lang::Es,
+            Lang::Es => Lang::En,
+        };
         // `Page` serialises as its inner context, so templates see the fields directly.
         self.env
             .get_template(page.template_name())?
-            .render(Value::from_serialize(page))
+            .render(context! {
+                lang => audience.lang.code(),
+                other_lang => other.code(),
+                sign_in_url => &audience.sign_in_url,
+                ..Value::from_serialize(page)
+            })
     }
 }
 

@@ -29,8 +29,8 @@ pub const STATIC_PREFIX: &str = "/_mfa/static/";
 pub const GATEWAY_CSS: &str = "/_mfa/static/gateway.css";
 /// The generated colour stylesheet, see `Pages::brand_css`.
 pub const BRAND_CSS: &str = "/_mfa/static/brand.css";
-/// The legacy site's front page, where members sign in again.
-pub const SITE_HOME: &str = "/";
+/// The language switch: `GET /_mfa/lang/es` remembers Spanish and goes back to [`START`].
+pub const LANG_PREFIX: &str = "/_mfa/lang/";
 
 /// The `routes` global given to templates, e.g. `{{ routes.verify }}`.
 pub(crate) fn template_global() -> BTreeMap<&'static str, &'static str> {
@@ -46,6 +46,6 @@ pub(crate) fn template_global() -> BTreeMap<&'static str, &'static str> {
         ("cancel", CANCEL),
         ("gateway_css", GATEWAY_CSS),
         ("brand_css", BRAND_CSS),
-        ("site_home", SITE_HOME),
+        ("lang_prefix", LANG_PREFIX),
     ])
 }

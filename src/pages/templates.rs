@@ -2,7 +2,7 @@
 //!
 //! The defaults are compiled into the binary so the gateway runs from any directory. An
 //! override directory (a deployment's own look) may replace any of them file by file:
-//! `DIR/templates/NAME.html` and `DIR/gateway.css`.
+//! `DIR/templates/NAME` (the pages, and the bodies of emails and texts) and `DIR/gateway.css`.
 
 use std::borrow::Cow;
 use std::io;
@@ -19,6 +19,10 @@ pub(crate) const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
         "macros.html",
         include_str!("../../static/templates/macros.html"),
+    ),
+    (
+        "enroll_macros.html",
+        include_str!("../../static/templates/enroll_macros.html"),
     ),
     (
         "enroll_choose.html",
@@ -43,6 +47,25 @@ pub(crate) const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
         "message.html",
         include_str!("../../static/templates/message.html"),
+    ),
+    // Not pages: the words of the code emails and texts and of the change notices, rendered
+    // with `Pages::render_message_template` (see `crate::delivery::message`). `.txt` ones are
+    // not HTML-escaped.
+    (
+        "email_code.txt",
+        include_str!("../../static/templates/email_code.txt"),
+    ),
+    (
+        "email_code.html",
+        include_str!("../../static/templates/email_code.html"),
+    ),
+    (
+        "text_code.txt",
+        include_str!("../../static/templates/text_code.txt"),
+    ),
+    (
+        "notice_method_changed.txt",
+        include_str!("../../static/templates/notice_method_changed.txt"),
     ),
 ];
 
@@ -73,7 +96,7 @@ pub(crate) fn gateway_css_source(override_dir: Option<&Path>) -> Result<String, 
 
 /// Reads a file; a missing file is `None`, any other problem (permissions, not UTF-8) an error,
 /// so a broken deployment is noticed at start-up rather than silently falling back.
-fn read_if_present(path: &Path) -> Result<Option<String>, PageError> {
+pub(crate) fn read_if_present(path: &Path) -> Result<Option<String>, PageError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -3,24 +3,31 @@
 
 use super::enroll::method_choice;
 use super::{fail_closed, help_senders, message, page, save_pending, Held};
-use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
 use crate::mfa::codes;
-use crate::mfa::contact::{self, method_name, parse_method, Available, Destination, SendOutcome};
+use crate::mfa::contact::{self, method_name, parse_method, Available, SendOutcome};
 use crate::mfa::limits::LOCKED_UNTIL_UNLOCKED;
 use crate::mfa::release::release_response;
 use crate::mfa::session::clear_cookie;
 use crate::mfa::verify::{verify_code, VerifyOutcome};
-use crate::pages::{Challenge, Message, Page};
+use crate::pages::{Challenge, Message, Page, TimeSpan};
 use crate::state::AppState;
 
-/// What the page says above the code field.
+use std::time::Duration;
+
+/// What the page says above the code field, as kinds and numbers: the template words them in
+/// the member's language.
 #[derive(Debug, Default)]
 pub(super) struct Feedback {
-    pub error: Option<(String, &'static str)>,
+    /// `wrong`, `expired` or `send_failed`.
+    pub error: Option<&'static str>,
+    /// Wrong codes still allowed for this sign-in.
     pub attempts_left: Option<u32>,
-    pub notice: Option<String>,
+    /// `sent` or `throttled`.
+    pub notice: Option<&'static str>,
+    /// How long a refused send must wait: "Resend code" stays disabled that long.
+    pub wait: Option<Duration>,
 }
 
 /// The ways this member can get a code now, and the one in use.
@@ -41,16 +48,13 @@ async fn options(state: &AppState, held: &Held<'_, '_>) -> Result<Options, Gatew
         .await
         .map_err(|e| {
             tracing::error!(event = "roster_unavailable", error = %e);
-            fail_closed(state)
+            fail_closed(state, &held.audience)
         })?;
     let Some(active) = available.active(state, held.login.method.as_deref()) else {
         return Err(message(
             state,
-            Message::new(
-                409,
-                "We can't send you a code",
-                "We have no way to send you a code right now. Please contact support to reset your verification.",
-            ),
+            &held.audience,
+            Message::no_method_available(),
         ));
     };
     Ok(Options { active, available })
@@ -69,18 +73,19 @@ pub(super) async fn show(
     let name = method_name(opts.active);
     if let Some(dest) = opts.destination(opts.active) {
         match codes::was_sent(state, &held.id, name).await {
-            Ok(false) => apply_send(
+            // Not again after a failed "Resend code": one provider call per request.
+            Ok(false) if feedback.error.is_none() => apply_send(
                 &mut feedback,
-                contact::send_code(state, &held.id, &held.login.user, dest).await,
-                dest,
+                contact::send_code(state, &held.id, &held.login.user, dest, held.audience.lang)
+                    .await,
             ),
-            Ok(true) => {}
-            Err(_) => return fail_closed(state),
+            Ok(_) => {}
+            Err(_) => return fail_closed(state, &held.audience),
         }
     }
     let wait = match codes::resend_wait(state, &held.id, name).await {
         Ok(w) => w,
-        Err(_) => return fail_closed(state),
+        Err(_) => return fail_closed(state, &held.audience),
     };
     let mut others = Vec::new();
     if opts.app && opts.active != Method::App {
@@ -90,46 +95,42 @@ pub(super) async fn show(
         others.push(method_choice(d.method, Some(d.masked.clone())));
     }
     let (help_sender_email, help_sender_phone) = help_senders(state);
-    let (error, error_kind) = match feedback.error {
-        Some((text, kind)) => (Some(text), Some(kind.to_string())),
-        None => (None, None),
+    // A refused send may ask for a longer wait (the member's sends per window) than the
+    // resend interval: the button stays disabled for the longer one.
+    let wait = wait
+        .max(feedback.wait)
+        .map(|w| w.as_secs())
+        .filter(|s| *s > 0);
+    let challenge = Challenge {
+        csrf: held.csrf.clone(),
+        username: held.login.user.clone(),
+        method: name.to_string(),
+        masked_destination: opts.destination(opts.active).map(|d| d.masked.clone()),
+        code_ttl: TimeSpan::of(state.config.mfa.code_ttl),
+        error_kind: feedback.error,
+        notice_kind: feedback.notice,
+        other_methods: others,
+        can_resend: opts.active != Method::App,
+        resend_wait_secs: wait,
+        attempts_left: feedback.attempts_left,
+        help_sender_email,
+        help_sender_phone,
     };
-    page(
-        state,
-        Page::Challenge(Challenge {
-            csrf: held.csrf.clone(),
-            username: held.login.user.clone(),
-            method: name.to_string(),
-            masked_destination: opts.destination(opts.active).map(|d| d.masked.clone()),
-            code_ttl_label: describe_duration(state.config.mfa.code_ttl),
-            error,
-            error_kind,
-            notice: feedback.notice,
-            other_methods: others,
-            can_resend: opts.active != Method::App,
-            resend_wait_secs: wait.map(|w| w.as_secs()),
-            attempts_left: feedback.attempts_left,
-            help_sender_email,
-            help_sender_phone,
-        }),
-    )
+    page(state, &held.audience, Page::Challenge(challenge))
 }
 
-fn apply_send(
-    feedback: &mut Feedback,
-    sent: Result<SendOutcome, crate::store::StoreError>,
-    dest: &Destination,
-) {
+/// Records what a send did, for the page to say.
+fn apply_send(feedback: &mut Feedback, sent: Result<SendOutcome, crate::store::StoreError>) {
     match sent {
-        Ok(SendOutcome::Sent) => feedback.notice = Some(format!("We sent a code to {}.", dest.masked)),
+        Ok(SendOutcome::Sent) => feedback.notice = Some("sent"),
         Ok(SendOutcome::Throttled(wait)) => {
-            feedback.notice = Some(format!("You can request a new code in {} seconds.", wait.as_secs()))
+            feedback.notice = Some("throttled");
+            feedback.wait = Some(wait);
         }
-        Ok(SendOutcome::Failed(_)) | Err(_) => {
-            feedback.error = Some((
-                "We couldn't send your code right now. Please try again in a moment, or try another method.".into(),
-                "send_failed",
-            ))
+        Ok(SendOutcome::Failed(_)) => feedback.error = Some("send_failed"),
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            feedback.error = Some("send_failed");
         }
     }
 }
@@ -144,8 +145,7 @@ pub(super) async fn resend(state: &AppState, held: Held<'_, '_>) -> GatewayRespo
     if let Some(dest) = opts.destination(opts.active) {
         apply_send(
             &mut feedback,
-            contact::send_code(state, &held.id, &held.login.user, dest).await,
-            dest,
+            contact::send_code(state, &held.id, &held.login.user, dest, held.audience.lang).await,
         );
     }
     show(state, &held, feedback).await
@@ -173,15 +173,6 @@ pub(super) async fn switch(state: &AppState, mut held: Held<'_, '_>) -> GatewayR
     show(state, &held, Feedback::default()).await
 }
 
-/// Support wording for a wrong code, from the FAQ.
-fn wrong_code_text(state: &AppState) -> String {
-    format!(
-        "That code didn't work. Be sure that you have entered the code correctly. \
-         If it still does not work, contact {} for help.",
-        state.config.branding.support_email
-    )
-}
-
 /// A submitted code for an enrolled member.
 pub(super) async fn verify(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
     let opts = match options(state, &held).await {
@@ -197,29 +188,32 @@ pub(super) async fn verify(state: &AppState, held: Held<'_, '_>) -> GatewayRespo
             &held.browser_cookies(state),
             state.now(),
         ),
+        // No try left: say so on this answer, not "you can try 0 more times" (the next code
+        // would be refused anyway).
+        Ok(
+            VerifyOutcome::Wrong { attempts_left: 0 }
+            | VerifyOutcome::CodeExpired { attempts_left: 0 },
+        ) => outcome_page(state, &held, VerifyOutcome::ChallengeExhausted),
         Ok(VerifyOutcome::Wrong { attempts_left }) => {
             let feedback = Feedback {
-                error: Some((wrong_code_text(state), "wrong")),
+                error: Some("wrong"),
                 attempts_left: Some(attempts_left),
-                notice: None,
+                ..Feedback::default()
             };
             show(state, &held, feedback).await
         }
         Ok(VerifyOutcome::CodeExpired { attempts_left }) => {
             let feedback = Feedback {
-                error: Some((
-                    "That code has expired. Please request a new code.".into(),
-                    "expired",
-                )),
+                error: Some("expired"),
                 attempts_left: Some(attempts_left),
-                notice: None,
+                ..Feedback::default()
             };
             show(state, &held, feedback).await
         }
         Ok(other) => outcome_page(state, &held, other),
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
-            fail_closed(state)
+            fail_closed(state, &held.audience)
         }
     }
 }
@@ -232,23 +226,26 @@ pub(super) fn outcome_page(
 ) -> GatewayResponse {
     let clear = || clear_cookie(state, &state.cookie_names.pending);
     match outcome {
-        VerifyOutcome::ChallengeExhausted => message(
-            state,
-            Message::new(
-                403,
-                "Too many incorrect codes",
-                "For your security this sign-in has been stopped. Please sign in again with your username and password.",
-            )
-            .with_retry("/", "Sign in again"),
-        )
-        .with_cookie(clear()),
-        VerifyOutcome::Locked { until } if until == LOCKED_UNTIL_UNLOCKED => message(state, Message::locked()),
-        VerifyOutcome::Locked { until } => message(state, Message::slow_down((until - state.now()).max(1) as u64)),
-        VerifyOutcome::Expired => message(state, Message::session_expired()).with_cookie(clear()),
-        VerifyOutcome::NotApplicable if held.login.must_enroll => super::enroll::not_enrollable(state),
-        VerifyOutcome::NotApplicable => fail_closed(state),
-        VerifyOutcome::Passed { .. } | VerifyOutcome::Wrong { .. } | VerifyOutcome::CodeExpired { .. } => {
-            fail_closed(state)
+        VerifyOutcome::ChallengeExhausted => {
+            message(state, &held.audience, Message::challenge_exhausted()).with_cookie(clear())
         }
+        VerifyOutcome::Locked { until } if until == LOCKED_UNTIL_UNLOCKED => {
+            message(state, &held.audience, Message::locked())
+        }
+        VerifyOutcome::Locked { until } => message(
+            state,
+            &held.audience,
+            Message::slow_down((until - state.now()).max(1) as u64),
+        ),
+        VerifyOutcome::Expired => {
+            message(state, &held.audience, Message::session_expired()).with_cookie(clear())
+        }
+        VerifyOutcome::NotApplicable if held.login.must_enroll => {
+            super::enroll::not_enrollable(state, &held.audience)
+        }
+        VerifyOutcome::NotApplicable => fail_closed(state, &held.audience),
+        VerifyOutcome::Passed { .. }
+        | VerifyOutcome::Wrong { .. }
+        | VerifyOutcome::CodeExpired { .. } => fail_closed(state, &held.audience),
     }
 }

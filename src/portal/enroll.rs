@@ -9,17 +9,21 @@
 
 use std::time::Duration;
 
-use super::enroll_contact::{contact_page, resend, send};
+use chrono::{DateTime, Utc};
+
+use super::enroll_contact::{contact_page, resend, send, Said};
 use super::enroll_proof::{begin_app_proof, prove};
 use super::{fail_closed, message, page, save_pending, Flow, Held};
-use crate::config::duration::describe_duration;
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
 use crate::mfa::contact::{self, method_name, parse_method, Destination, SetupGate, SetupRefusal};
 use crate::mfa::release::release_response;
 use crate::mfa::session::clear_cookie;
 use crate::mfa::verify::VerifyOutcome;
-use crate::pages::{EnrollChoose, Message, MethodChoice, Page, TrustOption};
+use crate::pages::{
+    Audience, CalendarDate, EnrollChoose, Message, MethodChoice, MfaIntro, Page, SetupError,
+    TimeSpan, TrustOption,
+};
 use crate::state::AppState;
 
 /// Destinations the member must prove one of before an authenticator app is registered
@@ -34,7 +38,7 @@ pub(super) async fn route(state: &AppState, held: Held<'_, '_>, flow: Flow) -> G
         Ok(gate) => gate,
         Err(e) => {
             tracing::error!(event = "roster_unavailable", error = %e);
-            return fail_closed(state);
+            return fail_closed(state, &held.audience);
         }
     };
     let proof: Proof = match gate {
@@ -48,7 +52,7 @@ pub(super) async fn route(state: &AppState, held: Held<'_, '_>, flow: Flow) -> G
         Flow::ConfirmApp if proof.is_some() => {
             // Posting the app's code without the proof (e.g. straight to /_mfa/enroll/app).
             tracing::warn!(event = "enrollment_proof_missing", user = %held.login.user, method = "app");
-            message(state, Message::contact_proof_required())
+            message(state, &held.audience, Message::contact_proof_required())
         }
         Flow::ConfirmApp => confirm(state, held, Method::App, &proof).await,
         Flow::ConfirmContact => {
@@ -86,50 +90,58 @@ async fn refuse(state: &AppState, held: &Held<'_, '_>, why: SetupRefusal) -> Gat
     contact::audit_refusal(&held.login.user, why);
     if let Err(e) = crate::mfa::pending::void(state.ephemeral.as_ref(), &held.id).await {
         tracing::error!(event = "store_error", error = %e);
-        return fail_closed(state);
+        return fail_closed(state, &held.audience);
     }
     let url = state.config.branding.roster_update_url.as_deref();
     let msg = match why {
         SetupRefusal::NotInRoster => Message::not_in_roster(),
         SetupRefusal::NoContactOnFile => Message::no_contact_on_file(url),
     };
-    message(state, msg).with_cookie(clear_cookie(state, &state.cookie_names.pending))
+    message(state, &held.audience, msg)
+        .with_cookie(clear_cookie(state, &state.cookie_names.pending))
 }
 
-/// The describing choice for one method.
+/// The describing choice for one method: its catalogue ids (`method-text`,
+/// `method-text-description`), which the pages word in the member's language.
 pub(super) fn method_choice(method: Method, masked_destination: Option<String>) -> MethodChoice {
-    let (label, description) = match method {
-        Method::App => (
-            "Authenticator app",
-            "Google Authenticator, Microsoft Authenticator or FreeOTP on your phone.",
-        ),
-        Method::Email => (
-            "Email",
-            "We email a 6-digit code to the address on your roster record.",
-        ),
-        Method::Text => (
-            "Text message",
-            "We text a 6-digit code to the mobile number on your roster record.",
-        ),
-    };
+    let name = method_name(method);
     MethodChoice {
-        value: method_name(method).to_string(),
-        label: label.to_string(),
-        description: description.to_string(),
+        value: name.to_string(),
+        label: format!("method-{name}"),
+        description: format!("method-{name}-description"),
         masked_destination,
     }
+}
+
+/// What MFA is and since when it is required, for the first set-up page; `app_only` when the
+/// authenticator app is the only way offered to this member.
+pub(super) fn mfa_intro(state: &AppState, app_only: bool) -> MfaIntro {
+    let from = state.config.mfa.enforce_from;
+    // The default (no `mfa.enforce_from`) is "from the start": no date to name.
+    let required_from = (from != DateTime::<Utc>::UNIX_EPOCH).then(|| CalendarDate::of(from));
+    MfaIntro {
+        required_from,
+        app_only,
+    }
+}
+
+/// Whether "Choose a different method" leads anywhere: more than one method is enabled.
+pub(super) fn can_choose(state: &AppState) -> bool {
+    state.config.mfa.methods.len() > 1
 }
 
 /// Methods this member can set up now: the app (if enabled) and every enabled email / text
 /// method the roster has a destination for.
 async fn options(
     state: &AppState,
-    user: &str,
+    held: &Held<'_, '_>,
 ) -> Result<Vec<(Method, Option<Destination>)>, GatewayResponse> {
-    let available = contact::available(state, user, true).await.map_err(|e| {
-        tracing::error!(event = "roster_unavailable", error = %e);
-        fail_closed(state)
-    })?;
+    let available = contact::available(state, &held.login.user, true)
+        .await
+        .map_err(|e| {
+            tracing::error!(event = "roster_unavailable", error = %e);
+            fail_closed(state, &held.audience)
+        })?;
     Ok(available
         .methods(state)
         .into_iter()
@@ -137,32 +149,51 @@ async fn options(
         .collect())
 }
 
-/// The authenticator-app set-up, or first the proof of the contact on file.
-async fn to_app(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
+/// The authenticator-app set-up, or first the proof of the contact on file; `intro` when
+/// this is the first set-up page the member sees.
+async fn to_app(
+    state: &AppState,
+    held: Held<'_, '_>,
+    proof: &Proof,
+    intro: Option<MfaIntro>,
+) -> GatewayResponse {
     match proof {
-        Some(destinations) => begin_app_proof(state, held, destinations).await,
-        None => super::enroll_app::app_page(state, held, None).await,
+        Some(destinations) => begin_app_proof(state, held, destinations, intro).await,
+        None => super::enroll_app::app_page(state, held, intro, None).await,
     }
 }
 
 /// First page of set-up: the method already chosen for this login, the only one, or the choice.
 pub(super) async fn start(state: &AppState, held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
+    let options = match options(state, &held).await {
+        Ok(o) => o,
+        Err(resp) => return resp,
+    };
+    // With one way to set up there is no choice page, so the set-up page itself says what MFA
+    // is — until the contact proof is given (the proof page said it already).
+    let proven = held.login.contact_proof.as_ref().is_some_and(|p| p.proven);
+    let intro = match options.as_slice() {
+        [(only, _)] if !proven => Some(mfa_intro(state, *only == Method::App)),
+        _ => None,
+    };
     match held
         .login
         .method
         .as_deref()
         .and_then(|m| parse_method(state, m))
     {
-        Some(Method::App) => return to_app(state, held, proof).await,
-        Some(method) => return contact_page(state, &held, method, None, None).await,
+        Some(Method::App) => return to_app(state, held, proof, intro).await,
+        Some(method) => {
+            let said = Said {
+                intro,
+                ..Said::default()
+            };
+            return contact_page(state, &held, method, said).await;
+        }
         None => {}
     }
-    let options = match options(state, &held.login.user).await {
-        Ok(o) => o,
-        Err(resp) => return resp,
-    };
     match options.as_slice() {
-        [(Method::App, _)] => to_app(state, held, proof).await,
+        [(Method::App, _)] => to_app(state, held, proof, intro).await,
         [(method, Some(dest))] => {
             // The only way to set up: send the first code right away.
             let (method, dest) = (*method, dest.clone());
@@ -172,17 +203,18 @@ pub(super) async fn start(state: &AppState, held: Held<'_, '_>, proof: &Proof) -
             if let Err(resp) = save_pending(state, &held).await {
                 return resp;
             }
-            let (error, notice) = send(state, &held, &dest).await;
-            contact_page(state, &held, method, error, notice).await
+            let error = send(state, &held, &dest).await.err();
+            let said = Said {
+                intro: intro.filter(|_| error.is_none()),
+                error,
+                ..Said::default()
+            };
+            contact_page(state, &held, method, said).await
         }
         [] | [(_, None)] => message(
             state,
-            Message::new(
-                409,
-                "We can't set up verification for you yet",
-                "Your roster record has no email address or mobile number we can send codes to. \
-                 Please update your roster information, or contact support.",
-            ),
+            &held.audience,
+            Message::no_contact_on_file(state.config.branding.roster_update_url.as_deref()),
         ),
         _ => render_choice(state, &held, &options, None),
     }
@@ -192,17 +224,20 @@ fn render_choice(
     state: &AppState,
     held: &Held<'_, '_>,
     options: &[(Method, Option<Destination>)],
-    error: Option<String>,
+    error: Option<SetupError>,
 ) -> GatewayResponse {
     let methods = options
         .iter()
         .map(|(m, d)| method_choice(*m, d.as_ref().map(|d| d.masked.clone())))
         .collect();
+    let app_only = options.iter().all(|(m, _)| *m == Method::App);
     page(
         state,
+        &held.audience,
         Page::EnrollChoose(EnrollChoose {
             csrf: held.csrf.clone(),
             username: held.login.user.clone(),
+            intro: mfa_intro(state, app_only),
             methods,
             error,
         }),
@@ -213,14 +248,14 @@ fn render_choice(
 async fn choose(
     state: &AppState,
     mut held: Held<'_, '_>,
-    error: Option<String>,
+    error: Option<SetupError>,
 ) -> GatewayResponse {
     if held.login.method.take().is_some() {
         if let Err(resp) = save_pending(state, &held).await {
             return resp;
         }
     }
-    match options(state, &held.login.user).await {
+    match options(state, &held).await {
         Ok(options) => render_choice(state, &held, &options, error),
         Err(resp) => resp,
     }
@@ -228,7 +263,7 @@ async fn choose(
 
 /// The member picked a method on the choice page.
 async fn chosen(state: &AppState, mut held: Held<'_, '_>, proof: &Proof) -> GatewayResponse {
-    let options = match options(state, &held.login.user).await {
+    let options = match options(state, &held).await {
         Ok(o) => o,
         Err(resp) => return resp,
     };
@@ -237,15 +272,10 @@ async fn chosen(state: &AppState, mut held: Held<'_, '_>, proof: &Proof) -> Gate
         .field("method")
         .and_then(|m| parse_method(state, m));
     let Some((method, dest)) = options.into_iter().find(|(m, _)| Some(*m) == picked) else {
-        return choose(
-            state,
-            held,
-            Some("Please choose how you would like to receive your codes.".into()),
-        )
-        .await;
+        return choose(state, held, Some(SetupError::NoMethod)).await;
     };
     if method == Method::App {
-        return to_app(state, held, proof).await;
+        return to_app(state, held, proof, None).await;
     }
     // An email / text set-up proves its contact with its own first code.
     held.login.method = Some(method_name(method).to_string());
@@ -254,10 +284,13 @@ async fn chosen(state: &AppState, mut held: Held<'_, '_>, proof: &Proof) -> Gate
         return resp;
     }
     match dest {
-        None => super::enroll_app::app_page(state, held, None).await,
+        None => super::enroll_app::app_page(state, held, None, None).await,
         Some(dest) => {
-            let (error, notice) = send(state, &held, &dest).await;
-            contact_page(state, &held, method, error, notice).await
+            let said = Said {
+                error: send(state, &held, &dest).await.err(),
+                ..Said::default()
+            };
+            contact_page(state, &held, method, said).await
         }
     }
 }
@@ -272,15 +305,10 @@ pub(super) fn trust_options(state: &AppState, chosen: Option<Duration>) -> Vec<T
         .iter()
         .map(|p| TrustOption {
             value: p.as_secs().to_string(),
-            label: period_label(*p),
+            every: TimeSpan::of(*p),
             selected: *p == selected,
         })
         .collect()
-}
-
-/// "Every 24 hours", "Every 30 days".
-pub fn period_label(period: Duration) -> String {
-    format!("Every {}", describe_duration(period))
 }
 
 /// Reads the `remember` field: one of the offered periods, else `None`.
@@ -311,13 +339,21 @@ async fn confirm(
         return start(state, held, proof).await;
     }
     let Some(period) = chosen_period(state, &held) else {
-        let error =
-            Some("Please choose how often we should ask for a code on this device.".to_string());
-        return retry_page(state, held, method, error).await;
+        return retry_page(state, held, method, SetupError::NoTrustPeriod).await;
     };
     let code = held.req.field("code").unwrap_or_default().to_string();
     let user = held.login.user.clone();
-    match contact::confirm_setup(state, &held.id, &user, method, &code, period.as_secs()).await {
+    match contact::confirm_setup(
+        state,
+        &held.id,
+        &user,
+        method,
+        &code,
+        period.as_secs(),
+        held.audience.lang,
+    )
+    .await
+    {
         Ok(VerifyOutcome::Passed { login, member }) => release_response(
             state,
             &login,
@@ -326,45 +362,39 @@ async fn confirm(
             state.now(),
         ),
         Ok(VerifyOutcome::Wrong { attempts_left }) => {
-            let error = format!(
-                "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
-                 You can try {attempts_left} more time(s)."
-            );
-            retry_page(state, held, method, Some(error)).await
+            retry_page(state, held, method, SetupError::WrongCode { attempts_left }).await
         }
         Ok(VerifyOutcome::CodeExpired { .. }) => {
-            let error = "That code has expired. Please request a new code.".to_string();
-            retry_page(state, held, method, Some(error)).await
+            retry_page(state, held, method, SetupError::CodeExpired).await
         }
         Ok(other) => super::challenge::outcome_page(state, &held, other),
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
-            fail_closed(state)
+            fail_closed(state, &held.audience)
         }
     }
 }
 
+/// The set-up page again, opening on why the code was refused.
 async fn retry_page(
     state: &AppState,
     held: Held<'_, '_>,
     method: Method,
-    error: Option<String>,
+    error: SetupError,
 ) -> GatewayResponse {
     match method {
-        Method::App => super::enroll_app::app_page(state, held, error).await,
-        _ => contact_page(state, &held, method, error, None).await,
+        Method::App => super::enroll_app::app_page(state, held, None, Some(error)).await,
+        _ => {
+            let said = Said {
+                error: Some(error),
+                ..Said::default()
+            };
+            contact_page(state, &held, method, said).await
+        }
     }
 }
 
 /// Shown when a held login may not enroll (another set-up finished meanwhile).
-pub(super) fn not_enrollable(state: &AppState) -> GatewayResponse {
-    message(
-        state,
-        Message::new(
-            409,
-            "Set-up already completed",
-            "Two-step verification is already set up for this account. Please sign in again.",
-        )
-        .with_retry("/", "Sign in again"),
-    )
+pub(super) fn not_enrollable(state: &AppState, audience: &Audience) -> GatewayResponse {
+    message(state, audience, Message::already_set_up())
 }

@@ -2,18 +2,20 @@
 //! the key in groups for typing, the `otpauth://` link, and the draft secret kept sealed in the
 //! held login until the first code confirms it.
 
-use super::enroll::{chosen_period, trust_options};
+use super::enroll::{can_choose, chosen_period, trust_options};
 use super::{fail_closed, page, save_pending, Held};
 use crate::http::response::GatewayResponse;
 use crate::mfa::totp;
-use crate::pages::{EnrollApp, Page};
+use crate::pages::{EnrollApp, MfaIntro, Page, SetupError};
 use crate::state::AppState;
 
-/// The authenticator-app set-up page; creates the draft secret on first view.
+/// The authenticator-app set-up page; creates the draft secret on first view. `intro` when it
+/// is the first set-up page the member sees; after a refused code, `error`.
 pub(super) async fn app_page(
     state: &AppState,
     mut held: Held<'_, '_>,
-    error: Option<String>,
+    intro: Option<MfaIntro>,
+    error: Option<SetupError>,
 ) -> GatewayResponse {
     let secret = match draft_secret(state, &mut held).await {
         Ok(secret) => secret,
@@ -23,16 +25,20 @@ pub(super) async fn app_page(
     let rendered = totp::otpauth_uri(&secret, &state.config.branding.name, &held.login.user)
         .and_then(|uri| Ok((totp::qr_svg(&uri)?, uri)));
     let Ok((qr_svg, otpauth_uri)) = rendered else {
-        return fail_closed(state);
+        return fail_closed(state, &held.audience);
     };
     page(
         state,
+        &held.audience,
         Page::EnrollApp(EnrollApp {
             csrf: held.csrf.clone(),
+            // The page opens on the error after a refused code, not on what MFA is.
+            intro: intro.filter(|_| error.is_none()),
             qr_svg,
             secret_groups: totp::grouped_base32(&secret),
             otpauth_uri,
             trust_options: trust_options(state, chosen),
+            can_choose: can_choose(state),
             error,
         }),
     )
@@ -47,14 +53,14 @@ async fn draft_secret(
         return state
             .cipher
             .open(&held.login.user, sealed)
-            .map_err(|_| fail_closed(state));
+            .map_err(|_| fail_closed(state, &held.audience));
     }
-    let secret = totp::generate_secret().map_err(|_| fail_closed(state))?;
+    let secret = totp::generate_secret().map_err(|_| fail_closed(state, &held.audience))?;
     held.login.draft_secret = Some(
         state
             .cipher
             .seal(&held.login.user, &secret)
-            .map_err(|_| fail_closed(state))?,
+            .map_err(|_| fail_closed(state, &held.audience))?,
     );
     held.login.method = Some("app".into());
     save_pending(state, held).await?;

@@ -1,7 +1,7 @@
 //! The contact proof before an authenticator-app set-up: a code goes to the roster email /
 //! mobile, and only once it is entered does the app set-up follow.
 
-use super::enroll_contact::{contact_page, send};
+use super::enroll_contact::{contact_page, send, Said};
 use super::{fail_closed, save_pending, Held};
 use crate::config::Method;
 use crate::http::response::GatewayResponse;
@@ -9,14 +9,17 @@ use crate::mfa::codes;
 use crate::mfa::contact::{self, method_name, Destination, ProofOutcome};
 use crate::mfa::pending::ContactProof;
 use crate::mfa::verify::VerifyOutcome;
+use crate::pages::{MfaIntro, SetupError};
 use crate::state::AppState;
 
 /// The member wants the authenticator app but must first prove the contact on file: a code
 /// goes to the contact already chosen for the proof, else the first one (configured order).
+/// `intro` when this is the first set-up page the member sees.
 pub(super) async fn begin_app_proof(
     state: &AppState,
     mut held: Held<'_, '_>,
     destinations: &[Destination],
+    intro: Option<MfaIntro>,
 ) -> GatewayResponse {
     let current = held.login.contact_proof.as_ref().and_then(|p| {
         destinations
@@ -24,7 +27,7 @@ pub(super) async fn begin_app_proof(
             .find(|d| method_name(d.method) == p.method)
     });
     let Some(dest) = current.or(destinations.first()).cloned() else {
-        return fail_closed(state);
+        return fail_closed(state, &held.audience);
     };
     let name = method_name(dest.method);
     held.login.method = Some(name.to_string());
@@ -36,12 +39,17 @@ pub(super) async fn begin_app_proof(
         return resp;
     }
     tracing::info!(event = "contact_proof_started", user = %held.login.user, method = name);
-    let (error, notice) = match codes::was_sent(state, &held.id, name).await {
-        Ok(true) => (None, None),
-        Ok(false) => send(state, &held, &dest).await,
-        Err(_) => return fail_closed(state),
+    let error = match codes::was_sent(state, &held.id, name).await {
+        Ok(true) => None,
+        Ok(false) => send(state, &held, &dest).await.err(),
+        Err(_) => return fail_closed(state, &held.audience),
     };
-    contact_page(state, &held, dest.method, error, notice).await
+    let said = Said {
+        intro: intro.filter(|_| error.is_none()),
+        error,
+        ..Said::default()
+    };
+    contact_page(state, &held, dest.method, said).await
 }
 
 /// The proof code was entered: on success the authenticator-app set-up follows.
@@ -58,23 +66,33 @@ pub(super) async fn prove(
             if let Err(resp) = save_pending(state, &held).await {
                 return resp;
             }
-            super::enroll_app::app_page(state, held, None).await
+            super::enroll_app::app_page(state, held, None, None).await
         }
         Ok(ProofOutcome::Refused(VerifyOutcome::Wrong { attempts_left })) => {
-            let error = format!(
-                "That code didn't work. Be sure that you have entered the 6-digit code correctly. \
-                 You can try {attempts_left} more time(s)."
-            );
-            contact_page(state, &held, method, Some(error), None).await
+            let error = SetupError::WrongCode { attempts_left };
+            refused(state, &held, method, error).await
         }
         Ok(ProofOutcome::Refused(VerifyOutcome::CodeExpired { .. })) => {
-            let error = "That code has expired. Please request a new code.".to_string();
-            contact_page(state, &held, method, Some(error), None).await
+            refused(state, &held, method, SetupError::CodeExpired).await
         }
         Ok(ProofOutcome::Refused(other)) => super::challenge::outcome_page(state, &held, other),
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
-            fail_closed(state)
+            fail_closed(state, &held.audience)
         }
     }
+}
+
+/// The proof page again, opening on why the code was refused.
+async fn refused(
+    state: &AppState,
+    held: &Held<'_, '_>,
+    method: Method,
+    error: SetupError,
+) -> GatewayResponse {
+    let said = Said {
+        error: Some(error),
+        ..Said::default()
+    };
+    contact_page(state, held, method, said).await
 }

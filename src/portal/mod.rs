@@ -16,7 +16,7 @@ use crate::http::response::GatewayResponse;
 use crate::mfa::login::{UNAVAILABLE_PATH, UNREADABLE_PATH};
 use crate::mfa::pending::{self, PendingLogin};
 use crate::mfa::session::{clear_cookie, SessionCookies};
-use crate::pages::{routes, Message, Page};
+use crate::pages::{Audience, Lang, Message, Page};
 use crate::state::AppState;
 
 pub use csrf::{csrf_token, origin_allowed};
@@ -37,6 +37,8 @@ pub struct PortalRequest<'a> {
     pub fetch_site: Option<&'a str>,
     /// Decoded form fields of a POST.
     pub form: Vec<(String, String)>,
+    /// The member's language (see [`request_lang`]).
+    pub lang: Lang,
 }
 
 impl PortalRequest<'_> {
@@ -70,24 +72,55 @@ pub fn parse_form(body: &[u8]) -> Option<Vec<(String, String)>> {
     )
 }
 
-/// Renders a page with its status.
-pub fn page(state: &AppState, page: Page) -> GatewayResponse {
-    GatewayResponse::html(page.status(), state.pages.render(&page))
+/// Renders a page with its status, in the member's language.
+pub fn page(state: &AppState, audience: &Audience, page: Page) -> GatewayResponse {
+    GatewayResponse::html(page.status(), state.pages.render(&page, audience))
+        // The page depends on the language cookie and `Accept-Language`.
+        .with_header("Vary", "Accept-Language, Cookie".into())
+        .with_header("Content-Language", audience.lang.code().into())
 }
 
 /// Renders a message page.
-pub fn message(state: &AppState, msg: Message) -> GatewayResponse {
-    page(state, Page::Message(msg))
+pub fn message(state: &AppState, audience: &Audience, msg: Message) -> GatewayResponse {
+    page(state, audience, Page::Message(msg))
 }
 
 /// The fail-closed page (stores, roster or delivery down).
-pub fn fail_closed(state: &AppState) -> GatewayResponse {
-    message(state, Message::fail_closed())
+pub fn fail_closed(state: &AppState, audience: &Audience) -> GatewayResponse {
+    message(state, audience, Message::fail_closed())
+}
+
+/// The member's language from the request's cookies (the switch link's choice) and its
+/// `Accept-Language` header.
+pub fn request_lang<'a>(
+    state: &AppState,
+    cookie_headers: impl Iterator<Item = &'a str>,
+    accept_language: Option<&str>,
+) -> Lang {
+    let chosen = request_cookies(cookie_headers)
+        .find(|pair| pair.name == state.cookie_names.lang)
+        .map(|pair| pair.value);
+    Lang::negotiate(chosen, accept_language)
+}
+
+/// Who a page is for: `lang`, and the sign-in page (`site.sign_in_url`, else the page the
+/// held login's form was posted from, else `site.login.path`).
+pub fn audience(state: &AppState, lang: Lang, login_form_page: Option<&str>) -> Audience {
+    let site = &state.config.site;
+    let sign_in_url = site
+        .sign_in_url
+        .as_deref()
+        .or(login_form_page)
+        .unwrap_or(&site.login.path)
+        .to_string();
+    Audience { lang, sign_in_url }
 }
 
 /// Handles one request under `/_mfa/`.
 pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayResponse {
     let path = req.path.trim_end_matches('/');
+    let audience = audience(state, req.lang, None);
+    let audience = &audience;
     if let Some((url, content_type, bytes)) = &state.logo {
         if matches!(req.method, "GET" | "HEAD") && path == url {
             return GatewayResponse::asset(content_type, bytes.clone());
@@ -102,15 +135,14 @@ pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayRespons
             "text/css; charset=utf-8",
             Bytes::from(state.pages.brand_css().to_string()),
         ),
-        ("GET" | "HEAD", p) if p == UNAVAILABLE_PATH => fail_closed(state),
-        ("GET" | "HEAD", p) if p == UNREADABLE_PATH => message(
+        ("GET" | "HEAD", p) if p == UNAVAILABLE_PATH => fail_closed(state, audience),
+        ("GET" | "HEAD", p) if p == UNREADABLE_PATH => {
+            message(state, audience, Message::sign_in_unreadable())
+        }
+        ("GET" | "HEAD", p) if p.starts_with(crate::pages::routes::LANG_PREFIX) => switch_language(
             state,
-            Message::new(
-                400,
-                "We couldn't complete your sign-in",
-                "Please go back to the sign-in page and try again.",
-            )
-            .with_retry(routes::SITE_HOME, "Sign in again"),
+            audience,
+            &p[crate::pages::routes::LANG_PREFIX.len()..],
         ),
         ("GET" | "HEAD", "/_mfa") => with_pending(state, req, Flow::Start).await,
         ("GET" | "HEAD", "/_mfa/enroll") if req.query_flag("choose") => {
@@ -126,7 +158,7 @@ pub async fn handle(state: &AppState, req: &PortalRequest<'_>) -> GatewayRespons
         ("POST", "/_mfa/resend") => with_pending(state, req, Flow::Resend).await,
         ("POST", "/_mfa/cancel") => with_pending(state, req, Flow::Cancel).await,
         ("POST", "/_mfa/method") => with_pending(state, req, Flow::SwitchMethod).await,
-        _ => message(state, Message::not_found()),
+        _ => message(state, audience, Message::not_found()),
     }
 }
 
@@ -150,6 +182,8 @@ pub(crate) struct Held<'r, 'a> {
     pub id: String,
     pub login: PendingLogin,
     pub csrf: String,
+    /// Who the pages are for: the member's language and sign-in page.
+    pub audience: Audience,
 }
 
 impl Held<'_, '_> {
@@ -163,8 +197,10 @@ impl Held<'_, '_> {
 }
 
 async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> GatewayResponse {
+    let no_login_yet = audience(state, req.lang, None);
+    let audience = &no_login_yet;
     let expired = || {
-        message(state, Message::session_expired())
+        message(state, audience, Message::session_expired())
             .with_cookie(clear_cookie(state, &state.cookie_names.pending))
     };
     let Some(id) = req.cookie(&state.cookie_names.pending).map(str::to_string) else {
@@ -172,10 +208,10 @@ async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> 
     };
     let login = match pending::load(state.ephemeral.as_ref(), &id).await {
         Ok(Some(login)) => login,
-        Ok(None) => return expired(),
+        Ok(None) => return gone(state, req, &id).await,
         Err(e) => {
             tracing::error!(event = "store_error", error = %e);
-            return fail_closed(state);
+            return fail_closed(state, audience);
         }
     };
     let csrf = csrf_token(state, &id);
@@ -183,13 +219,15 @@ async fn with_pending(state: &AppState, req: &PortalRequest<'_>, flow: Flow) -> 
         && !(csrf::token_matches(state, &id, req.field("csrf")) && origin_allowed(req))
     {
         tracing::warn!(event = "csrf_refused", user = %login.user);
-        return message(state, Message::csrf_failed());
+        return message(state, audience, Message::csrf_failed());
     }
+    let audience = self::audience(state, req.lang, login.sign_in_page.as_deref());
     let held = Held {
         req,
         id,
         login,
         csrf,
+        audience,
     };
     let enrolling = held.login.must_enroll;
     match flow {
@@ -225,7 +263,7 @@ pub(crate) async fn save_pending(
     .await
     .map_err(|e| {
         tracing::error!(event = "store_error", error = %e);
-        fail_closed(state)
+        fail_closed(state, &held.audience)
     })
 }
 
@@ -244,17 +282,57 @@ pub(crate) fn help_senders(state: &AppState) -> (Option<String>, Option<String>)
     (email, phone)
 }
 
+/// The held login behind this pending cookie is gone: cancelled (the tombstone says so, and
+/// where to sign in again), else timed out or used. Either way the cookie is done with.
+async fn gone(state: &AppState, req: &PortalRequest<'_>, id: &str) -> GatewayResponse {
+    let clear = clear_cookie(state, &state.cookie_names.pending);
+    match pending::cancelled(state.ephemeral.as_ref(), id).await {
+        Ok(Some(cancelled)) => {
+            let audience = audience(state, req.lang, cancelled.sign_in_page.as_deref());
+            message(state, &audience, Message::sign_in_cancelled()).with_cookie(clear)
+        }
+        Ok(None) => {
+            let audience = audience(state, req.lang, None);
+            message(state, &audience, Message::session_expired()).with_cookie(clear)
+        }
+        Err(e) => {
+            tracing::error!(event = "store_error", error = %e);
+            fail_closed(state, &audience(state, req.lang, None))
+        }
+    }
+}
+
+/// Cancel: the held login is void for good. The pending cookie is left to run out with it, so
+/// that coming back (back button, another tab) finds the tombstone and says "cancelled".
 async fn cancel(state: &AppState, held: Held<'_, '_>) -> GatewayResponse {
-    if let Err(e) = pending::void(state.ephemeral.as_ref(), &held.id).await {
+    let remaining =
+        (held.login.created + state.config.mfa.pending_ttl.as_secs() as i64 - state.now()).max(1);
+    let cancelled = pending::cancel(
+        state.ephemeral.as_ref(),
+        &held.id,
+        &held.login,
+        std::time::Duration::from_secs(remaining as u64),
+    );
+    if let Err(e) = cancelled.await {
         tracing::error!(event = "store_error", error = %e);
-        return fail_closed(state);
+        return fail_closed(state, &held.audience);
     }
     tracing::info!(event = "login_cancelled", user = %held.login.user);
     page(
         state,
+        &held.audience,
         Page::Cancelled(crate::pages::Cancelled {
             roster_update_url: state.config.branding.roster_update_url.clone(),
         }),
     )
-    .with_cookie(clear_cookie(state, &state.cookie_names.pending))
+}
+
+/// `GET /_mfa/lang/{code}`: remembers the language in a cookie (a year; it says nothing about
+/// the member) and goes back to the verification step, which shows the page the member was on.
+fn switch_language(state: &AppState, audience: &Audience, code: &str) -> GatewayResponse {
+    let Some(lang) = Lang::from_code(code).filter(|lang| lang.code() == code) else {
+        return message(state, audience, Message::not_found());
+    };
+    GatewayResponse::see_other(crate::pages::routes::START)
+        .with_cookie(crate::mfa::session::language_cookie(state, lang.code()))
 }

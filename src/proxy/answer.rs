@@ -112,6 +112,11 @@ pub(super) async fn on_login_response(
         api: false,
         held_body: None,
         host,
+        form_page: session
+            .req_header()
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|value| value.to_str().ok()),
     };
     let replacement = match decide(state, user, &upstream, login_ctx).await {
         LoginDecision::Pass {

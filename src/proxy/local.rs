@@ -12,7 +12,7 @@ use crate::http::cookies::request_cookies;
 use crate::http::login_form::is_form_urlencoded;
 use crate::http::response::GatewayResponse;
 use crate::mfa::pending;
-use crate::pages::Message;
+use crate::pages::{Audience, Message};
 use crate::portal::{self, PortalRequest, MAX_FORM_BYTES};
 use crate::state::AppState;
 
@@ -46,6 +46,14 @@ fn header<'r>(req: &'r RequestHeader, name: &str) -> Option<&'r str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Who a gateway page answering `req` is for: the member's language from the language cookie
+/// and `Accept-Language`, and the configured sign-in page.
+fn page_audience(state: &AppState, req: &RequestHeader) -> Audience {
+    let (cookies, _) = cookie_headers(req);
+    let lang = portal::request_lang(state, cookies.into_iter(), header(req, "accept-language"));
+    portal::audience(state, lang, None)
+}
+
 fn wants_json(state: &AppState, req: &RequestHeader) -> bool {
     state.classifier.wants_json(
         req.uri.path(),
@@ -64,8 +72,9 @@ pub(super) async fn serve_portal(state: &AppState, session: &mut Session) -> Res
     } else {
         Some(Vec::new())
     };
+    let audience = page_audience(state, session.req_header());
     let response = match body {
-        None => portal::message(state, Message::too_large()),
+        None => portal::message(state, &audience, Message::too_large()),
         Some(body) => {
             let req = session.req_header();
             let is_form =
@@ -76,7 +85,7 @@ pub(super) async fn serve_portal(state: &AppState, session: &mut Session) -> Res
                 portal::parse_form(&body)
             };
             match form {
-                None => portal::message(state, Message::bad_request()),
+                None => portal::message(state, &audience, Message::bad_request()),
                 Some(form) => {
                     let (cookie_headers, _) = cookie_headers(req);
                     let portal_req = PortalRequest {
@@ -88,6 +97,7 @@ pub(super) async fn serve_portal(state: &AppState, session: &mut Session) -> Res
                         origin: header(req, "origin"),
                         fetch_site: header(req, "sec-fetch-site"),
                         form,
+                        lang: audience.lang,
                     };
                     portal::handle(state, &portal_req).await
                 }
@@ -124,6 +134,7 @@ async fn serve_api(state: &AppState, session: &mut Session) -> Result<()> {
                 pending_cookie,
                 challenge_header: header(req, "x-mfa-challenge"),
                 cookie_headers: cookie_headers.clone(),
+                accept_language: header(req, "accept-language"),
             };
             api::endpoints::handle(state, &api_req).await
         }
@@ -235,5 +246,5 @@ pub(super) fn error_response(
     }
     let mut page = page;
     page.status = status;
-    portal::message(state, page)
+    portal::message(state, &page_audience(state, req), page)
 }

@@ -126,8 +126,7 @@ impl ProxyHttp for Gateway {
         let req = session.req_header();
         if local::header_bytes(req) > local::MAX_HEADER_BYTES {
             ctx.set_outcome(RequestOutcome::Refused);
-            let msg = Message::new(431, "Request too large", "Your browser sent more data than we accept. Clearing this site's cookies usually helps.");
-            local::error_response(state, req, 431, msg)
+            local::error_response(state, req, 431, Message::headers_too_large())
                 .write(session)
                 .await?;
             return Ok(true);

@@ -18,6 +18,7 @@ use super::normalize::{login_key, mobile_e164, non_blank};
 use super::token::Credentials;
 use super::{Roster, RosterEntry, RosterError};
 use crate::config::ResoConfig;
+use crate::trust::{http_client_trust, CaBundle};
 
 /// Largest answer read from the RESO API or its token endpoint; a `$top=2` page is tiny, so
 /// anything bigger is a misbehaving server, not data.
@@ -56,13 +57,17 @@ impl ResoRoster {
             .map_err(|error| {
             RosterError::Invalid(format!("roster.reso.base_url is not a URL: {error}"))
         })?;
-        let client = Client::builder()
+        let ca = CaBundle::read_optional("roster.reso.ca_file", config.ca_file.as_deref())
+            .map_err(|error| RosterError::Invalid(error.to_string()))?;
+        let builder = Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             // A redirect from an API endpoint is a misconfiguration; following it could carry
             // the bearer token somewhere unexpected.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mfa-gateway/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("mfa-gateway/", env!("CARGO_PKG_VERSION")));
+        // One client for the API and the token URL, so both trust the same CAs.
+        let client = http_client_trust(builder, ca.as_ref())
             .build()
             .map_err(|error| {
                 RosterError::Unavailable(format!("cannot set up the RESO HTTP client: {error}"))
@@ -265,6 +270,7 @@ mod tests {
             phone_field: "MemberMobilePhone".into(),
             name_field: "MemberFullName".into(),
             timeout: Duration::from_secs(1),
+            ca_file: None,
         })
         .expect("client builds")
     }
@@ -341,6 +347,7 @@ mod tests {
             phone_field: "MemberMobilePhone".into(),
             name_field: "MemberFullName".into(),
             timeout: Duration::from_secs(1),
+            ca_file: None,
         };
         assert!(matches!(
             ResoRoster::new(&config),

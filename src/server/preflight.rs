@@ -41,14 +41,14 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .map_err(|e| StartError::Roster(e.to_string()))?;
     let email = match &config.email {
         Some(cfg) => Some(
-            crate::delivery::email_sender(cfg, &config.branding, config.mode)
+            crate::delivery::email_sender(cfg, config.mode)
                 .map_err(|e| StartError::Email(e.to_string()))?,
         ),
         None => None,
     };
     let sms = match &config.sms {
         Some(cfg) => Some(
-            crate::delivery::sms_sender(cfg, &config.branding, config.mode)
+            crate::delivery::sms_sender(cfg, config.mode)
                 .map_err(|e| StartError::Sms(e.to_string()))?,
         ),
         None => None,
@@ -186,30 +186,9 @@ fn upstream_client(config: &Config, peer: &HttpPeer) -> Result<reqwest::Client, 
             .copied()
             .ok_or_else(|| StartError::Upstream("not an internet address".into()))?;
         builder = builder.resolve(&up.sni, addr);
-        builder = match &up.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    StartError::UpstreamCa(format!("cannot read {}: {e}", path.display()))
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                    .ok()
-                    .filter(|certs| !certs.is_empty())
-                    .ok_or_else(|| {
-                        StartError::UpstreamCa(format!(
-                            "{} holds no PEM certificate",
-                            path.display()
-                        ))
-                    })?;
-                certs
-                    .into_iter()
-                    .fold(builder.tls_built_in_root_certs(false), |b, cert| {
-                        b.add_root_certificate(cert)
-                    })
-            }
-            None => builder
-                .tls_built_in_webpki_certs(false)
-                .tls_built_in_native_certs(true),
-        };
+        let ca = crate::trust::CaBundle::read_optional("upstream.ca_file", up.ca_file.as_deref())
+            .map_err(|e| StartError::UpstreamCa(e.to_string()))?;
+        builder = crate::trust::http_client_trust(builder, ca.as_ref());
     }
     builder
         .build()

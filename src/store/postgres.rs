@@ -10,6 +10,7 @@
 //! `migrate` command run before a rollout).
 
 mod connect;
+mod open;
 mod rekey;
 mod reseal;
 mod schema;
@@ -23,20 +24,12 @@ use crate::store::{
     DurableStore, EnrolledMethod, Enrollment, MemberRecord, ResealSummary, StoreError, StoreResult,
 };
 
-use connect::{bounded, connect_options, describe, open_pool};
+use connect::{bounded, describe};
+pub use open::{migrate, migrate_with_ca};
 
 /// Columns read by [`PgStore::member`], in one place so the decoder matches the query.
 const MEMBER_COLUMNS: &str = "epoch, method, totp_secret, trust_period_secs, enrolled_at, \
      consecutive_failures, locked_until, last_success_at";
-
-/// Connects to `url`, applies pending schema migrations in the server's default schema and
-/// disconnects. Errors never quote the URL.
-pub async fn migrate(url: &str) -> StoreResult<()> {
-    let pool = open_pool(connect_options(url, None)?).await?;
-    let outcome = schema::migrate(&pool, None).await;
-    pool.close().await;
-    outcome
-}
 
 /// PostgreSQL-backed durable store (a pool of connections; cheap to share behind an `Arc`).
 pub struct PgStore {
@@ -54,28 +47,6 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// Connects to `url` (tables in the server's default schema) and brings the schema up to
-    /// date. Fails with [`StoreError::Unavailable`] within a few seconds if the server is down.
-    pub async fn open(url: &str, cipher: SecretCipher) -> StoreResult<PgStore> {
-        Self::open_in(url, None, cipher).await
-    }
-
-    /// Like [`PgStore::open`], with every table in `schema` (created if missing), e.g. one
-    /// schema per deployment or per test. `schema` must be a plain lower-case identifier.
-    pub async fn open_with_schema(
-        url: &str,
-        schema: &str,
-        cipher: SecretCipher,
-    ) -> StoreResult<PgStore> {
-        Self::open_in(url, Some(schema), cipher).await
-    }
-
-    async fn open_in(url: &str, schema: Option<&str>, cipher: SecretCipher) -> StoreResult<Self> {
-        let pool = open_pool(connect_options(url, schema)?).await?;
-        schema::migrate(&pool, schema).await?;
-        Ok(PgStore { pool, cipher })
-    }
-
     /// Closes every pooled connection (graceful shutdown); later calls fail as unavailable.
     pub async fn close(&self) {
         self.pool.close().await;

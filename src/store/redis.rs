@@ -10,8 +10,10 @@
 //! Every key is prefixed (by default [`DEFAULT_KEY_PREFIX`]) so the gateway can share a Redis
 //! database with other applications, and tests can isolate themselves.
 
+mod client;
 mod link;
 
+use std::path::Path;
 use std::time::Duration;
 
 use ::redis::aio::MultiplexedConnection;
@@ -20,6 +22,7 @@ use async_trait::async_trait;
 
 use crate::store::{EphemeralStore, StoreError, StoreResult};
 
+pub use client::{client, tls_failure, ClientError};
 use link::Link;
 
 /// Key prefix used by the gateway when the configuration names none.
@@ -69,8 +72,18 @@ impl RedisStore {
     /// with [`StoreError::Unavailable`] within about two seconds if it does not. Every key is
     /// stored as `prefix` + key. After a later outage the store reconnects by itself.
     pub async fn open(url: &str, prefix: &str) -> StoreResult<RedisStore> {
+        Self::open_with_ca(url, None, prefix).await
+    }
+
+    /// Like [`RedisStore::open`]; a `rediss://` server's certificate is checked against the CAs
+    /// in `ca_file` (`storage.ephemeral.redis.ca_file`) instead of the platform's roots.
+    pub async fn open_with_ca(
+        url: &str,
+        ca_file: Option<&Path>,
+        prefix: &str,
+    ) -> StoreResult<RedisStore> {
         let store = RedisStore {
-            link: Link::new(url)?,
+            link: Link::new(url, ca_file)?,
             prefix: prefix.to_string(),
             take_if_eq_script: Script::new(TAKE_IF_EQ_LUA),
             incr_script: Script::new(INCR_LUA),

@@ -66,6 +66,12 @@ pub struct GatewayOptions {
     /// `access_log.format` (json / combined) of an access log written to `access.log` in the
     /// test directory; `None` = no access log (the product default).
     pub access_log: Option<&'static str>,
+    /// The whole `storage:` section (ending in a newline) instead of the backend's, e.g. for
+    /// servers a test starts itself; relative paths are read from the test directory.
+    pub storage_yaml: Option<String>,
+    /// More environment variables for the harness's own gateway process (not its peers),
+    /// e.g. `SSL_CERT_FILE`.
+    pub gateway_env: Vec<(String, String)>,
 }
 
 /// The `site:` section for the demo legacy site.
@@ -121,6 +127,8 @@ impl Default for GatewayOptions {
             verify_contact: Some(false),
             allow_unlisted: None,
             access_log: None,
+            storage_yaml: None,
+            gateway_env: Vec::new(),
         }
     }
 }
@@ -172,12 +180,15 @@ upstream:
             upstream_more = o.upstream_yaml.as_deref().unwrap_or(""),
             site_section = o.site_yaml.as_deref().unwrap_or(DEMO_SITE_YAML),
             edge_section = o.edge_yaml.as_deref().unwrap_or(""),
-            storage = backend::storage_yaml(
-                self.stores.as_deref(),
-                self.dir.path(),
-                o.postgres_via,
-                o.redis_via,
-            ),
+            storage = o
+                .storage_yaml
+                .clone()
+                .unwrap_or_else(|| backend::storage_yaml(
+                    self.stores.as_deref(),
+                    self.dir.path(),
+                    o.postgres_via,
+                    o.redis_via,
+                )),
             tls = if o.tls {
                 format!(
                     "  tls:\n    cert_file: {d}/cert.pem\n    key_file: {d}/key.pem\n",

@@ -75,6 +75,11 @@ impl Drop for Peer {
 
 /// Starts `mfa-gateway run --config <config>`, appending its output to `log`.
 pub(super) fn spawn_gateway(config: &Path, log: &Path) -> Child {
+    spawn_gateway_with_env(config, log, &[])
+}
+
+/// [`spawn_gateway`] with more environment variables for the process.
+pub(super) fn spawn_gateway_with_env(config: &Path, log: &Path, env: &[(String, String)]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -84,6 +89,7 @@ pub(super) fn spawn_gateway(config: &Path, log: &Path) -> Child {
         .args(["run", "--config"])
         .arg(config)
         .env("MFA_LOG", "info")
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdout(Stdio::from(log.try_clone().expect("log clone")))
         .stderr(Stdio::from(log))
         .spawn()

@@ -21,8 +21,9 @@ mod gateway_config;
 
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mfa_gateway::demo::{demo_users, DemoSite, DemoUser};
 
@@ -36,7 +37,7 @@ pub use flows::{enroll_app, enroll_held, submit_code, Enrolled, THIRTY_DAYS};
 pub use gateway_config::{GatewayOptions, ADMIN_TOKEN, DEMO_SITE_YAML, TWILIO_SID, TWILIO_TOKEN};
 pub use instance::Peer;
 
-use instance::{spawn_gateway, terminate, wait_for_port};
+use instance::{spawn_gateway_with_env, terminate, wait_for_port};
 
 /// A free TCP port on loopback (the OS picks; released just before the gateway binds it).
 ///
@@ -88,6 +89,15 @@ impl Harness {
     /// Like [`Harness::start`], but `None` (after printing `SKIPPED`) when the options need the
     /// servers and they are not configured outside CI.
     pub async fn start_or_skip(options: GatewayOptions) -> Option<Harness> {
+        let mut h = Self::prepare_or_skip(options).await?;
+        h.start_gateway().await;
+        Some(h)
+    }
+
+    /// Everything [`Harness::start_or_skip`] does except starting the gateway (its config is
+    /// written): for tests that start it themselves, e.g. to watch it refuse to start
+    /// ([`Harness::run_until_exit`]).
+    pub async fn prepare_or_skip(options: GatewayOptions) -> Option<Harness> {
         let stores = match options.backend {
             Backend::Local => None,
             Backend::Servers => Some(Arc::new(ServerStores::create().await?)),
@@ -124,7 +134,7 @@ impl Harness {
         let roster = mfa_gateway::demo::demo_roster_yaml(&users);
         std::fs::write(dir.path().join("roster.yaml"), roster).expect("roster");
         std::fs::write(dir.path().join("twilio.token"), TWILIO_TOKEN).expect("token");
-        let mut h = Harness {
+        let h = Harness {
             site,
             users,
             dir,
@@ -136,7 +146,6 @@ impl Harness {
             legacy,
         };
         h.write_config();
-        h.start_gateway().await;
         Some(h)
     }
 
@@ -205,9 +214,38 @@ impl Harness {
 
     /// Starts the gateway binary and waits until it accepts connections.
     pub async fn start_gateway(&mut self) {
-        let mut child = spawn_gateway(&self.config_path(), &self.log_path());
+        let mut child = spawn_gateway_with_env(
+            &self.config_path(),
+            &self.log_path(),
+            &self.options.gateway_env,
+        );
         wait_for_port(self.port, &mut child, &self.log_path()).await;
         self.child = Some(child);
+    }
+
+    /// Runs the gateway with the written config, expecting it to stop by itself (a start-up
+    /// refusal) within `limit`: returns its exit status and what it logged on this run.
+    /// Panics (after killing it) if it still runs then.
+    pub async fn run_until_exit(&self, limit: Duration) -> (ExitStatus, String) {
+        let logged_before = self.log().len();
+        let mut child = spawn_gateway_with_env(
+            &self.config_path(),
+            &self.log_path(),
+            &self.options.gateway_env,
+        );
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for the gateway") {
+                let log = self.log();
+                return (status, log.get(logged_before..).unwrap_or(&log).to_string());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the gateway still runs after {limit:?}:\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Stops the gateway (SIGTERM, then waits).

@@ -4,10 +4,13 @@ use std::time::{Duration, Instant};
 
 use mfa_gateway::config::Mode;
 use mfa_gateway::delivery::{email_sender, DeliveryError};
+use mfa_gateway::pages::Lang;
 
 use super::support::mail::Mail;
 use super::support::smtp_receiver::{free_port, start_refusing_smtp, SmtpReceiver};
-use super::{assert_discreet, branding, code_for, smtp_config, CODE, FROM, MEMBER_EMAIL, SUBJECT};
+use super::{
+    assert_discreet, code_message, email_for, smtp_config, CODE, FROM, MEMBER_EMAIL, SUBJECT,
+};
 
 #[tokio::test]
 async fn smtp_delivers_a_code_email_to_a_real_receiver() {
@@ -16,14 +19,13 @@ async fn smtp_delivers_a_code_email_to_a_real_receiver() {
     };
     let sender = email_sender(
         &smtp_config(receiver.port(), Duration::from_secs(10)),
-        &branding(),
         Mode::Production,
     )
     .expect("smtp sender");
     assert_eq!(sender.provider(), "smtp");
 
     sender
-        .send(&code_for(MEMBER_EMAIL))
+        .send(&email_for(MEMBER_EMAIL))
         .await
         .expect("delivered");
 
@@ -87,12 +89,11 @@ async fn smtp_refuses_an_address_that_is_not_one() {
     };
     let sender = email_sender(
         &smtp_config(receiver.port(), Duration::from_secs(10)),
-        &branding(),
         Mode::Production,
     )
     .expect("smtp sender");
     let error = sender
-        .send(&code_for("jdoe at example.com"))
+        .send(&email_for("jdoe at example.com"))
         .await
         .expect_err("invalid address");
     assert!(
@@ -111,15 +112,11 @@ async fn smtp_refuses_an_address_that_is_not_one() {
 #[tokio::test]
 async fn smtp_server_not_listening_is_unreachable_quickly() {
     let port = free_port();
-    let sender = email_sender(
-        &smtp_config(port, Duration::from_secs(2)),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("smtp sender");
+    let sender = email_sender(&smtp_config(port, Duration::from_secs(2)), Mode::Production)
+        .expect("smtp sender");
     let started = Instant::now();
     let error = sender
-        .send(&code_for(MEMBER_EMAIL))
+        .send(&email_for(MEMBER_EMAIL))
         .await
         .expect_err("nobody listens");
     assert!(
@@ -146,14 +143,10 @@ async fn smtp_refusal_keeps_the_reply_code_and_scrubs_the_echoed_recipient() {
         "550 5.1.1 <jdoe@example.com>: Recipient address rejected (ref 482913)",
     )
     .await;
-    let sender = email_sender(
-        &smtp_config(port, Duration::from_secs(5)),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("smtp sender");
+    let sender = email_sender(&smtp_config(port, Duration::from_secs(5)), Mode::Production)
+        .expect("smtp sender");
     let error = sender
-        .send(&code_for(MEMBER_EMAIL))
+        .send(&email_for(MEMBER_EMAIL))
         .await
         .expect_err("refused");
     match &error {
@@ -171,4 +164,40 @@ async fn smtp_refusal_keeps_the_reply_code_and_scrubs_the_echoed_recipient() {
         other => panic!("expected a 550 rejection, got {other:?}"),
     }
     assert_discreet(&error, MEMBER_EMAIL);
+}
+
+#[tokio::test]
+async fn smtp_delivers_the_spanish_email_with_its_own_subject() {
+    let Some(receiver) = SmtpReceiver::start() else {
+        return;
+    };
+    let sender = email_sender(
+        &smtp_config(receiver.port(), Duration::from_secs(10)),
+        Mode::Production,
+    )
+    .expect("smtp sender");
+    sender
+        .send(&code_message(MEMBER_EMAIL, Lang::Es, true))
+        .await
+        .expect("delivered");
+    let mail = Mail::parse(&receiver.wait_for_message(Duration::from_secs(10)));
+    // Not gateway.yaml's English subject: the catalogue's Spanish one (MIME-encoded).
+    let subject = mail.header("Subject").expect("Subject header");
+    assert_ne!(subject, SUBJECT);
+    assert!(
+        subject.starts_with("Su =?utf-8?") && subject.ends_with(" de SmartMLS"),
+        "{subject}"
+    );
+    let plain = mail.part_text("text/plain").expect("plain-text part");
+    let html = mail.part_text("text/html").expect("html part");
+    for body in [&plain, &html] {
+        assert!(body.contains("Hola, Zoë Doe:"), "{body}");
+        assert!(body.contains("Su código MFA de SmartMLS es:"), "{body}");
+        assert!(body.contains(CODE), "{body}");
+        assert!(
+            body.contains("Este código es válido por 5 minutos."),
+            "{body}"
+        );
+    }
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
 }

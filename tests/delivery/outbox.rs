@@ -5,7 +5,7 @@ use std::path::Path;
 use mfa_gateway::config::{EmailConfig, EmailTransport, Mode, SmsProvider};
 use mfa_gateway::delivery::{email_sender, sms_sender, DeliveryError};
 
-use super::{branding, code_for, sms_config, CODE, FROM, MEMBER_EMAIL, MEMBER_PHONE, SUBJECT};
+use super::{email_for, sms_config, text_for, CODE, FROM, MEMBER_EMAIL, MEMBER_PHONE, SUBJECT};
 
 #[tokio::test]
 async fn outbox_is_refused_in_production() {
@@ -21,11 +21,11 @@ async fn outbox_is_refused_in_production() {
         dir: dir.path().to_path_buf(),
     });
     assert!(matches!(
-        email_sender(&email, &branding(), Mode::Production),
+        email_sender(&email, Mode::Production),
         Err(DeliveryError::Misconfigured(_))
     ));
     assert!(matches!(
-        sms_sender(&text, &branding(), Mode::Production),
+        sms_sender(&text, Mode::Production),
         Err(DeliveryError::Misconfigured(_))
     ));
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
@@ -45,16 +45,16 @@ async fn outbox_writes_one_file_per_message_in_demo_mode() {
     let text = sms_config(SmsProvider::Outbox {
         dir: outbox.clone(),
     });
-    let email_sender = email_sender(&email, &branding(), Mode::Demo).expect("email outbox");
-    let text_sender = sms_sender(&text, &branding(), Mode::Demo).expect("text outbox");
+    let email_sender = email_sender(&email, Mode::Demo).expect("email outbox");
+    let text_sender = sms_sender(&text, Mode::Demo).expect("text outbox");
     assert_eq!(email_sender.provider(), "outbox");
 
     email_sender
-        .send(&code_for(MEMBER_EMAIL))
+        .send(&email_for(MEMBER_EMAIL))
         .await
         .expect("email written");
     text_sender
-        .send(&code_for("203-555-0142"))
+        .send(&text_for("203-555-0142"))
         .await
         .expect("text written");
 
@@ -82,7 +82,7 @@ async fn outbox_writes_one_file_per_message_in_demo_mode() {
     );
 
     let error = text_sender
-        .send(&code_for("not a number"))
+        .send(&text_for("not a number"))
         .await
         .expect_err("invalid destination");
     assert!(

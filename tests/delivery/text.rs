@@ -2,28 +2,24 @@
 
 use mfa_gateway::config::{Mode, SmsProvider};
 use mfa_gateway::delivery::{sms_sender, DeliveryError};
+use mfa_gateway::pages::Lang;
 
 use super::support::sms_provider::FakeSmsProvider;
 use super::support::smtp_receiver::free_port;
 use super::{
-    assert_discreet, branding, code_for, sms_config, twilio_config, CODE, MEMBER_EMAIL,
+    assert_discreet, code_message, sms_config, text_for, twilio_config, CODE, MEMBER_EMAIL,
     MEMBER_PHONE, SMS_FROM, TWILIO_SID, TWILIO_TOKEN,
 };
 
 #[tokio::test]
 async fn twilio_receives_form_fields_with_basic_auth() {
     let provider = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
     assert_eq!(sender.provider(), "twilio");
 
     // A roster number in national format goes out as E.164.
     sender
-        .send(&code_for("(203) 555-0142"))
+        .send(&text_for("(203) 555-0142"))
         .await
         .expect("delivered");
 
@@ -53,13 +49,8 @@ async fn twilio_receives_form_fields_with_basic_auth() {
 #[tokio::test]
 async fn twilio_wrong_credentials_are_a_rejection() {
     let provider = FakeSmsProvider::start(TWILIO_SID, "another-token", None).await;
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
-    let error = sender.send(&code_for(MEMBER_PHONE)).await.expect_err("401");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
+    let error = sender.send(&text_for(MEMBER_PHONE)).await.expect_err("401");
     match &error {
         DeliveryError::Rejected {
             provider: "twilio",
@@ -86,13 +77,8 @@ async fn twilio_error_json_gives_code_and_scrubbed_message() {
         })
         .to_string(),
     );
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
-    let error = sender.send(&code_for(MEMBER_PHONE)).await.expect_err("400");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
+    let error = sender.send(&text_for(MEMBER_PHONE)).await.expect_err("400");
     match &error {
         DeliveryError::Rejected {
             provider: "twilio",
@@ -117,13 +103,8 @@ async fn twilio_server_error_never_echoes_the_body() {
         "text/plain",
         "internal error while sending 'SmartMLS code: 482913' to +12035550142",
     );
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
-    let error = sender.send(&code_for(MEMBER_PHONE)).await.expect_err("500");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
+    let error = sender.send(&text_for(MEMBER_PHONE)).await.expect_err("500");
     match &error {
         DeliveryError::Rejected {
             provider: "twilio",
@@ -140,10 +121,9 @@ async fn twilio_server_error_never_echoes_the_body() {
 #[tokio::test]
 async fn sms_provider_not_listening_is_unreachable() {
     let base_url = format!("http://127.0.0.1:{}", free_port());
-    let sender =
-        sms_sender(&twilio_config(base_url), &branding(), Mode::Production).expect("sender");
+    let sender = sms_sender(&twilio_config(base_url), Mode::Production).expect("sender");
     let error = sender
-        .send(&code_for(MEMBER_PHONE))
+        .send(&text_for(MEMBER_PHONE))
         .await
         .expect_err("nobody listens");
     assert!(
@@ -162,14 +142,9 @@ async fn sms_provider_not_listening_is_unreachable() {
 #[tokio::test]
 async fn sms_refuses_a_destination_that_is_not_a_phone_number() {
     let provider = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
     let error = sender
-        .send(&code_for(MEMBER_EMAIL))
+        .send(&text_for(MEMBER_EMAIL))
         .await
         .expect_err("not a phone");
     assert!(
@@ -192,11 +167,11 @@ async fn webhook_receives_json_with_bearer_token() {
         url: provider.webhook_url(),
         bearer_token: Some("hook-token".into()),
     });
-    let sender = sms_sender(&config, &branding(), Mode::Production).expect("sender");
+    let sender = sms_sender(&config, Mode::Production).expect("sender");
     assert_eq!(sender.provider(), "webhook");
 
     sender
-        .send(&code_for(MEMBER_PHONE))
+        .send(&text_for(MEMBER_PHONE))
         .await
         .expect("delivered");
 
@@ -224,9 +199,9 @@ async fn webhook_without_token_sends_no_authorization_and_reports_failures() {
         url: provider.webhook_url(),
         bearer_token: None,
     });
-    let sender = sms_sender(&config, &branding(), Mode::Production).expect("sender");
+    let sender = sms_sender(&config, Mode::Production).expect("sender");
     sender
-        .send(&code_for(MEMBER_PHONE))
+        .send(&text_for(MEMBER_PHONE))
         .await
         .expect("delivered");
     assert_eq!(provider.requests()[0].authorization, None);
@@ -236,7 +211,7 @@ async fn webhook_without_token_sends_no_authorization_and_reports_failures() {
         "application/json",
         r#"{"error":"carrier down for +12035550142"}"#,
     );
-    let error = sender.send(&code_for(MEMBER_PHONE)).await.expect_err("503");
+    let error = sender.send(&text_for(MEMBER_PHONE)).await.expect_err("503");
     match &error {
         DeliveryError::Rejected {
             provider: "webhook",
@@ -265,13 +240,8 @@ async fn huge_error_answers_are_not_buffered_or_echoed() {
         "application/json",
         format!("{{\"message\":\"{}\"}}", "x".repeat(1 << 20)),
     );
-    let sender = sms_sender(
-        &twilio_config(provider.base_url()),
-        &branding(),
-        Mode::Production,
-    )
-    .expect("sender");
-    let error = sender.send(&code_for(MEMBER_PHONE)).await.expect_err("400");
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
+    let error = sender.send(&text_for(MEMBER_PHONE)).await.expect_err("400");
     match &error {
         DeliveryError::Rejected {
             status: Some(400),
@@ -282,4 +252,19 @@ async fn huge_error_answers_are_not_buffered_or_echoed() {
         }
         other => panic!("expected a 400 rejection, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn twilio_receives_the_spanish_text_as_written() {
+    let provider = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
+    let sender = sms_sender(&twilio_config(provider.base_url()), Mode::Production).expect("sender");
+    sender
+        .send(&code_message(MEMBER_PHONE, Lang::Es, false))
+        .await
+        .expect("delivered");
+    let form = provider.requests()[0].form();
+    assert_eq!(
+        form.get("Body").map(String::as_str),
+        Some("Código de SmartMLS: 482913. Vence en 5 minutos. No lo comparta.")
+    );
 }

@@ -8,12 +8,12 @@ use serde_json::{json, Value};
 
 use crate::fake_reso::{FakeReso, Fault, CLIENT_ID, CLIENT_SECRET, STATIC_TOKEN};
 
-fn jdoe() -> Value {
+pub(crate) fn jdoe() -> Value {
     json!({"MemberLoginId": "jdoe", "MemberFullName": "Jane Doe", "MemberEmail": "jane.doe@example.com",
            "MemberMobilePhone": "(203) 555-0142", "MemberOfficePhone": "203-555-9999"})
 }
 
-fn jane() -> RosterEntry {
+pub(crate) fn jane() -> RosterEntry {
     RosterEntry {
         login_id: "jdoe".into(),
         name: Some("Jane Doe".into()),
@@ -22,7 +22,7 @@ fn jane() -> RosterEntry {
     }
 }
 
-fn reso_config(fake: &FakeReso, auth: ResoAuth) -> ResoConfig {
+pub(crate) fn reso_config(fake: &FakeReso, auth: ResoAuth) -> ResoConfig {
     ResoConfig {
         base_url: fake.base_url(),
         auth,
@@ -31,6 +31,7 @@ fn reso_config(fake: &FakeReso, auth: ResoAuth) -> ResoConfig {
         phone_field: "MemberMobilePhone".into(),
         name_field: "MemberFullName".into(),
         timeout: Duration::from_secs(2),
+        ca_file: None,
     }
 }
 
@@ -40,7 +41,7 @@ fn bearer() -> ResoAuth {
     }
 }
 
-fn client_credentials(fake: &FakeReso, secret: &str) -> ResoAuth {
+pub(crate) fn client_credentials(fake: &FakeReso, secret: &str) -> ResoAuth {
     ResoAuth::ClientCredentials {
         token_url: fake.token_url(),
         client_id: CLIENT_ID.into(),
@@ -49,7 +50,7 @@ fn client_credentials(fake: &FakeReso, secret: &str) -> ResoAuth {
     }
 }
 
-async fn roster(reso: ResoConfig, cache_ttl: Duration) -> std::sync::Arc<dyn Roster> {
+pub(crate) async fn roster(reso: ResoConfig, cache_ttl: Duration) -> std::sync::Arc<dyn Roster> {
     from_config(&RosterConfig {
         source: RosterSource::Reso(Box::new(reso)),
         cache_ttl,

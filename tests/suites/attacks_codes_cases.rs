@@ -123,3 +123,34 @@ async fn new_challenges_do_not_reset_the_member_counter_and_backoff_applies() {
         refused.body
     );
 }
+
+#[tokio::test]
+async fn the_wrong_code_that_locks_the_member_says_so_on_its_own_answer() {
+    let options = GatewayOptions {
+        per_challenge: 5,
+        per_user_before_backoff: 2,
+        per_user_lockout: 2,
+        ..GatewayOptions::default()
+    };
+    let h = Harness::start(options).await;
+    let user = h.user(0).clone();
+    let mut first = h.browser();
+    let (mut enrolled, _) = enroll_app(&mut first, &user, THIRTY_DAYS).await;
+    let (mut b, csrf) = held_login(&h, &user).await;
+    let good = enrolled.fresh_code().await;
+    let wrong = |n: u32| format!("{:06}", (good.parse::<u32>().unwrap() + n) % 1_000_000);
+    let wrong_once = b
+        .post_form("/_mfa/verify", &[("csrf", &csrf), ("code", &wrong(1))])
+        .await;
+    assert_eq!(wrong_once.status, 200, "{}", wrong_once.body);
+    assert!(wrong_once.text().contains("You can try 4 more times."));
+    // The second wrong code reaches per_user_lockout: this very answer says "locked", with the
+    // support contact, not "you can try 3 more times".
+    let locking = b
+        .post_form("/_mfa/verify", &[("csrf", &csrf), ("code", &wrong(2))])
+        .await;
+    assert_eq!(locking.status, 403, "{}", locking.body);
+    assert!(locking.text().contains("MFA is locked"), "{}", locking.body);
+    assert!(!locking.text().contains("more time"), "{}", locking.body);
+    assert!(locking.body.contains("support@smartmls.com"));
+}

@@ -7,7 +7,8 @@
 //! legacy stacks of `tests/legacy/` (the harness picks the app from the binary's name), except the
 //! few that rely on the demo site's own pages.
 //!
-//! The trust-cookie cases are in the child module `suites/flow_app_trust_cases.rs`.
+//! The trust-cookie cases are in the child module `suites/flow_app_trust_cases.rs`, what the
+//! set-up page says in `suites/flow_app_setup_cases.rs`.
 
 use crate::common::{enroll_app, submit_code, totp, GatewayOptions, Harness, THIRTY_DAYS};
 
@@ -394,3 +395,6 @@ async fn enrollments_survive_a_crash_right_after_they_are_confirmed() {
 
 #[path = "flow_app_trust_cases.rs"]
 mod trust;
+
+#[path = "flow_app_setup_cases.rs"]
+mod setup;

@@ -40,9 +40,21 @@ async fn cancel_voids_the_held_login_and_explains_the_roster_update() {
         cancelled.body
     );
     assert!(cancelled.body.contains("support@smartmls.com"));
+    assert!(
+        cancelled.text().contains("Sign-in cancelled"),
+        "{}",
+        cancelled.body
+    );
+    // Coming back (back button, another tab) says what happened, not "took too long".
+    let again = b.get("/_mfa/").await;
+    assert!(
+        again.text().contains("This sign-in was cancelled"),
+        "{}",
+        again.body
+    );
     // The held session can never be released afterwards, even with the right code.
     let remember = THIRTY_DAYS.to_string();
-    // Replaying the old pending cookie (the cancel response deleted it from the jar).
+    // Replaying the old pending cookie (the later visit deleted it from the jar).
     b.jar.insert(h.gateway_cookie("mfa_pending"), pending);
     let late = b
         .post_form(

@@ -15,6 +15,39 @@ const STARTUP: Duration = Duration::from_secs(15);
 /// aiosmtpd binding it).
 const START_ATTEMPTS: usize = 3;
 
+/// Whether and how the receiver speaks TLS (aiosmtpd's own options).
+pub enum ReceiverTls {
+    None,
+    /// STARTTLS with this certificate and key; mail is refused before it.
+    StartTls {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    /// Implicit TLS (SMTPS) with this certificate and key.
+    Implicit {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+}
+
+impl ReceiverTls {
+    fn arguments(&self) -> Vec<std::ffi::OsString> {
+        let pair = |cert_flag: &str, cert: &Path, key_flag: &str, key: &Path| {
+            vec![
+                cert_flag.into(),
+                cert.as_os_str().to_owned(),
+                key_flag.into(),
+                key.as_os_str().to_owned(),
+            ]
+        };
+        match self {
+            ReceiverTls::None => Vec::new(),
+            ReceiverTls::StartTls { cert, key } => pair("--tlscert", cert, "--tlskey", key),
+            ReceiverTls::Implicit { cert, key } => pair("--smtpscert", cert, "--smtpskey", key),
+        }
+    }
+}
+
 /// A running aiosmtpd; the process is killed on drop.
 pub struct SmtpReceiver {
     child: Child,
@@ -26,6 +59,12 @@ impl SmtpReceiver {
     /// Starts a receiver on a free loopback port. Returns `None` (after printing
     /// `SKIPPED: aiosmtpd not installed`) when no Python with aiosmtpd is available.
     pub fn start() -> Option<Self> {
+        Self::start_with(ReceiverTls::None)
+    }
+
+    /// Starts a receiver offering TLS as `tls` says (STARTTLS, required before mail, or
+    /// implicit TLS from the first byte, as on port 465).
+    pub fn start_with(tls: ReceiverTls) -> Option<Self> {
         let Some(python) = python_with_aiosmtpd() else {
             println!("SKIPPED: aiosmtpd not installed");
             return None;
@@ -37,6 +76,7 @@ impl SmtpReceiver {
             let log = std::fs::File::create(dir.path().join("aiosmtpd.log")).expect("log file");
             let child = Command::new(&python)
                 .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                .args(tls.arguments())
                 .args(["-c", "aiosmtpd.handlers.Mailbox"])
                 .arg(dir.path().join("maildir"))
                 .stdin(Stdio::null())

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::send_verify::{send, send_answer};
+use super::send_verify::{request_lang, send, send_answer};
 use super::{field, method_field, save, setup_gate, Held};
 use crate::api::ApiError;
 use crate::config::Method;
@@ -118,6 +118,7 @@ pub(super) async fn confirm(
         method,
         code,
         period.as_secs(),
+        request_lang(state, &held),
     )
     .await
     .map_err(|_| ApiError::unavailable())?;
@@ -205,5 +206,6 @@ pub(super) async fn prove_contact(
     });
     save(state, &held.id, &login).await?;
     tracing::info!(event = "contact_proof_started", user = %login.user, method = name);
-    send_answer(state, &held.id, &login.user, dest.method, &dest).await
+    let lang = request_lang(state, &held);
+    send_answer(state, &held.id, &login.user, dest.method, &dest, lang).await
 }

@@ -6,12 +6,24 @@ use serde_json::{json, Value};
 use super::{field, method_field, save, setup_gate, Held};
 use crate::api::ApiError;
 use crate::config::Method;
+use crate::http::cookies::request_cookies;
 use crate::http::response::GatewayResponse;
 use crate::mfa::codes;
 use crate::mfa::contact::{self, method_name, parse_method, Destination, SendOutcome};
 use crate::mfa::pending::PendingLogin;
 use crate::mfa::verify::verify_code;
+use crate::pages::Lang;
 use crate::state::AppState;
+
+/// The language of what a request sends the member (codes, notices): the JSON API has no page,
+/// so the language cookie the pages set if the client holds it, else `Accept-Language`, else
+/// English.
+pub(super) fn request_lang(state: &AppState, held: &Held<'_, '_>) -> Lang {
+    let chosen = request_cookies(held.req.cookie_headers.iter().copied())
+        .find(|pair| pair.name == state.cookie_names.lang)
+        .map(|pair| pair.value);
+    Lang::negotiate(chosen, held.req.accept_language)
+}
 
 pub(super) async fn send(
     state: &AppState,
@@ -51,17 +63,20 @@ async fn send_to(
         .clone();
     login.method = Some(method_name(method).to_string());
     save(state, &held.id, &login).await?;
-    send_answer(state, &held.id, &login.user, method, &dest).await
+    let lang = request_lang(state, &held);
+    send_answer(state, &held.id, &login.user, method, &dest, lang).await
 }
 
+/// Sends a code to `dest` in `lang` and answers with what happened.
 pub(super) async fn send_answer(
     state: &AppState,
     id: &str,
     user: &str,
     method: Method,
     dest: &Destination,
+    lang: Lang,
 ) -> Result<GatewayResponse, ApiError> {
-    match contact::send_code(state, id, user, dest)
+    match contact::send_code(state, id, user, dest, lang)
         .await
         .map_err(|_| ApiError::unavailable())?
     {

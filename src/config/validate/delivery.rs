@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::super::raw::{RawEmail, RawSms};
 use super::super::{EmailConfig, EmailTransport, SmsConfig, SmsProvider, SmtpSecurity};
+use super::network::existing_file;
 use super::services::{DEFAULT_SERVICE_TIMEOUT, SERVICE_TIMEOUT_RANGE};
 use super::{checks, Context, Report};
 
@@ -90,6 +91,15 @@ pub(super) fn email(context: &mut Context, raw: &RawEmail, organisation: &str) -
                 );
             }
             let password = context.secret("email.smtp.password", smtp.password.as_ref());
+            let ca_file = smtp.ca_file.as_deref().map(|file| {
+                if security == SmtpSecurity::None {
+                    context.report.error(
+                        "email.smtp.ca_file",
+                        "only used with security: starttls or tls",
+                    );
+                }
+                existing_file(context, "email.smtp.ca_file", file)
+            });
             EmailTransport::Smtp {
                 host,
                 port,
@@ -97,6 +107,7 @@ pub(super) fn email(context: &mut Context, raw: &RawEmail, organisation: &str) -
                 username,
                 password,
                 timeout,
+                ca_file,
             }
         }
         (None, Some(dir)) => EmailTransport::Outbox {
@@ -192,10 +203,25 @@ pub(super) fn sms(context: &mut Context, raw: &RawSms) -> SmsConfig {
             }
         }
     };
+    let ca_file = raw.ca_file.as_deref().map(|file| {
+        let url = match &provider {
+            SmsProvider::Twilio { base_url, .. } => Some(base_url.as_str()),
+            SmsProvider::Webhook { url, .. } => Some(url.as_str()),
+            SmsProvider::Outbox { .. } => None,
+        };
+        if !url.is_some_and(|url| url.starts_with("https://")) {
+            context.report.error(
+                "sms.ca_file",
+                "only used with an https:// provider (sms.twilio or sms.webhook)",
+            );
+        }
+        existing_file(context, "sms.ca_file", file)
+    });
     SmsConfig {
         provider,
         from,
         timeout,
+        ca_file,
     }
 }
 

@@ -18,7 +18,7 @@ pub(super) fn listen(context: &mut Context, raw: &RawConfig) -> ListenConfig {
 }
 
 /// Resolves a path that must name an existing file now (TLS material is needed at start-up).
-fn existing_file(context: &mut Context, key: &str, path: &str) -> PathBuf {
+pub(super) fn existing_file(context: &mut Context, key: &str, path: &str) -> PathBuf {
     let resolved = context.resolver.path(path);
     if !resolved.is_file() {
         context.report.error(

@@ -7,6 +7,7 @@ use super::super::raw::{RawAdmin, RawBranding, RawReso, RawRoster};
 use super::super::{
     AdminConfig, Branding, ListenConfig, ResoAuth, ResoConfig, RosterConfig, RosterSource,
 };
+use super::network::existing_file;
 use super::{checks, Context, Report};
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -132,6 +133,21 @@ fn reso_config(context: &mut Context, raw: &RawReso) -> ResoConfig {
             }
         }
     };
+    let ca_file = raw.ca_file.as_deref().map(|file| {
+        let token_url = match &auth {
+            ResoAuth::ClientCredentials { token_url, .. } => Some(token_url.as_str()),
+            ResoAuth::Bearer { .. } => None,
+        };
+        if !raw.base_url.starts_with("https://")
+            && !token_url.is_some_and(|url| url.starts_with("https://"))
+        {
+            context.report.error(
+                "roster.reso.ca_file",
+                "only used with https:// URLs (roster.reso.base_url or the token_url)",
+            );
+        }
+        existing_file(context, "roster.reso.ca_file", file)
+    });
     let report = &mut context.report;
     let field = |report: &mut Report, key: &str, value: &Option<String>, default: &str| match value
     {
@@ -172,6 +188,7 @@ fn reso_config(context: &mut Context, raw: &RawReso) -> ResoConfig {
             DEFAULT_SERVICE_TIMEOUT,
             SERVICE_TIMEOUT_RANGE,
         ),
+        ca_file,
     }
 }
 

@@ -117,6 +117,10 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
         Some(path) => checks::site_path(report, "site.default_after_login", path),
         None => "/".to_string(),
     };
+    let sign_in_url = raw
+        .sign_in_url
+        .as_ref()
+        .map(|path| checks::site_path(report, "site.sign_in_url", path));
 
     let api_login = raw
         .api_login
@@ -148,6 +152,7 @@ pub(super) fn site(context: &mut Context, raw: &RawSite, cookies: &CookieConfig)
         public_paths,
         api_paths,
         default_after_login,
+        sign_in_url,
     }
 }
 

@@ -6,7 +6,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::super::raw::{RawEphemeral, RawStorage};
 use super::super::{DurableStore, EphemeralStore, StorageConfig};
-use super::{checks, Context, Report};
+use super::{checks, store_tls, Context, Report};
 use crate::store::redis::DEFAULT_KEY_PREFIX;
 
 pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig {
@@ -37,7 +37,8 @@ pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig 
                 &["postgres", "postgresql"],
                 password.as_deref(),
             );
-            DurableStore::Postgres { url }
+            let ca_file = store_tls::postgres_ca_file(context, &url, postgres.ca_file.as_deref());
+            DurableStore::Postgres { url, ca_file }
         }
         (Some(_), Some(_)) => {
             context
@@ -71,7 +72,8 @@ pub(super) fn storage(context: &mut Context, raw: &RawStorage) -> StorageConfig 
                 password.as_deref(),
             );
             redis_key_prefix = key_prefix(&mut context.report, redis.key_prefix.as_deref());
-            EphemeralStore::Redis { url }
+            let ca_file = store_tls::redis_ca_file(context, &url, redis.ca_file.as_deref());
+            EphemeralStore::Redis { url, ca_file }
         }
     };
     StorageConfig {

@@ -172,7 +172,7 @@ pub async fn prove_contact(
 
 /// Confirms set-up (see [`crate::mfa::verify::confirm_enrollment`]) and, when the member had
 /// completed MFA before (a method replaced after a support reset, or changed), emails the
-/// change notice to the address on file.
+/// change notice to the address on file, in `lang` (the language of this request).
 pub async fn confirm_setup(
     state: &AppState,
     pending_id: &str,
@@ -180,6 +180,7 @@ pub async fn confirm_setup(
     method: Method,
     code: &str,
     trust_period_secs: u64,
+    lang: crate::pages::Lang,
 ) -> Result<crate::mfa::verify::VerifyOutcome, StoreError> {
     let before = state.durable.member(user).await?;
     let outcome =
@@ -187,7 +188,7 @@ pub async fn confirm_setup(
             .await?;
     let had_mfa = before.is_some_and(|m| m.last_success_at.is_some());
     if had_mfa && matches!(outcome, crate::mfa::verify::VerifyOutcome::Passed { .. }) {
-        crate::mfa::notice::notify_method_changed(state, user, method).await;
+        crate::mfa::notice::notify_method_changed(state, user, method, lang).await;
     }
     Ok(outcome)
 }

@@ -23,6 +23,7 @@ use redis::{AsyncConnectionConfig, Client, Msg, RedisError};
 
 use super::EpochCache;
 use crate::config::{EphemeralStore, StorageConfig};
+use crate::store::redis::{client, tls_failure, ClientError};
 
 /// Deadline for connecting and subscribing, for one publish, and for the answer to a ping.
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,8 +42,9 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 /// Messages never quote the URL, which may hold the password.
 #[derive(Debug, thiserror::Error)]
 pub enum BroadcastError {
-    #[error("invalid Redis URL")]
-    InvalidUrl,
+    /// The URL does not parse, or the CA bundle cannot be used.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     #[error("{0}: no answer from Redis within {secs} s", secs = CALL_TIMEOUT.as_secs())]
     TimedOut(&'static str),
     #[error("{0}: {1}")]
@@ -73,14 +75,13 @@ impl std::fmt::Debug for EpochChannel {
 
 impl EpochChannel {
     /// The channel of `storage`, or `None` when the ephemeral store is not Redis (a single
-    /// process then, or instances that rely on the TTL alone). Parses the URL, connects to
-    /// nothing.
+    /// process then, or instances that rely on the TTL alone). Parses the URL and reads the
+    /// CA bundle (the same trust as the store's own connection), connects to nothing.
     pub fn of(storage: &StorageConfig) -> Result<Option<EpochChannel>, BroadcastError> {
-        let EphemeralStore::Redis { url } = &storage.ephemeral else {
+        let EphemeralStore::Redis { url, ca_file } = &storage.ephemeral else {
             return Ok(None);
         };
-        // The parser's message is not passed on: it may quote the URL.
-        let client = Client::open(url.as_str()).map_err(|_| BroadcastError::InvalidUrl)?;
+        let client = client(url, ca_file.as_deref())?;
         Ok(Some(EpochChannel {
             client,
             name: channel_name(&storage.redis_key_prefix),
@@ -236,6 +237,8 @@ fn describe(err: &RedisError) -> String {
         "connection refused".into()
     } else if err.is_connection_dropped() {
         "connection lost".into()
+    } else if let Some(tls) = tls_failure(err) {
+        tls
     } else if err.is_io_error() {
         "connection problem".into()
     } else if let Some(code) = err.code() {
@@ -265,6 +268,7 @@ mod tests {
         assert_eq!(channel_name("mfa-gateway:"), "mfa-gateway:epochs");
         let redis = storage(EphemeralStore::Redis {
             url: "redis://127.0.0.1:6379".into(),
+            ca_file: None,
         });
         let channel = EpochChannel::of(&redis).unwrap().expect("redis configured");
         assert_eq!(channel.name, "gw:epochs");
@@ -282,12 +286,14 @@ mod tests {
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
         let unreachable = storage(EphemeralStore::Redis {
             url: "redis://:hunter2@127.0.0.1:1/".into(),
+            ca_file: None,
         });
         let err = announce(&unreachable, "jdoe").await.unwrap_err();
         assert!(matches!(err, BroadcastError::Redis(..)), "{err:?}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let invalid = storage(EphemeralStore::Redis {
             url: "redis://:hunter2@[bad".into(),
+            ca_file: None,
         });
         let err = EpochChannel::of(&invalid).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");

@@ -1,8 +1,12 @@
 //! Tests of the rendered pages: fixtures and HTML helpers shared by the test modules.
 
+mod challenge;
 mod content;
+mod enroll;
+mod enroll_words;
 mod rules;
 mod setup;
+mod spanish;
 
 use super::*;
 
@@ -24,21 +28,48 @@ pub(super) fn pages() -> Pages {
     Pages::new(&branding(), None).unwrap()
 }
 
-/// Every sample page plus a page per type with hostile text in every text field.
+/// The audience of the tests that read English words.
+pub(super) fn english() -> Audience {
+    Audience {
+        lang: Lang::En,
+        sign_in_url: "/login".into(),
+    }
+}
+
+/// `render` for an English reader (most assertions read English words).
+pub(super) trait RenderEnglish {
+    fn render_en(&self, page: &Page) -> String;
+}
+
+impl RenderEnglish for Pages {
+    fn render_en(&self, page: &Page) -> String {
+        self.render(page, &english())
+    }
+}
+
+/// Every sample page plus a page per type with hostile text in every text field, in every
+/// language.
 pub(super) fn all_outputs(pages: &Pages) -> Vec<String> {
-    let mut outputs: Vec<String> = samples::all()
-        .iter()
-        .map(|page| pages.render(page))
-        .collect();
-    outputs.extend(evil_pages().iter().map(|page| pages.render(page)));
+    let mut outputs = Vec::new();
+    for lang in Lang::ALL {
+        let audience = Audience {
+            lang,
+            sign_in_url: "/login".into(),
+        };
+        for page in samples::all().iter().chain(evil_pages().iter()) {
+            outputs.push(pages.render(page, &audience));
+        }
+    }
     outputs
 }
 
+/// A method choice with hostile text where text can come from outside (the value, the
+/// destination); its words are message ids.
 pub(super) fn evil_choice() -> MethodChoice {
     MethodChoice {
         value: EVIL.into(),
-        label: EVIL.into(),
-        description: EVIL.into(),
+        label: "method-email".into(),
+        description: "method-email-description".into(),
         masked_destination: Some(EVIL.into()),
     }
 }
@@ -46,7 +77,10 @@ pub(super) fn evil_choice() -> MethodChoice {
 pub(super) fn evil_trust() -> Vec<TrustOption> {
     vec![TrustOption {
         value: EVIL.into(),
-        label: EVIL.into(),
+        every: TimeSpan {
+            count: 30,
+            unit: "days",
+        },
         selected: true,
     }]
 }
@@ -56,27 +90,46 @@ pub(super) fn evil_pages() -> Vec<Page> {
         Page::EnrollChoose(EnrollChoose {
             csrf: EVIL.into(),
             username: EVIL.into(),
+            intro: samples::intro(true, false),
             methods: vec![evil_choice()],
-            error: Some(EVIL.into()),
+            error: Some(SetupError::NoMethod),
         }),
         Page::EnrollApp(EnrollApp {
             csrf: EVIL.into(),
+            intro: Some(samples::intro(true, true)),
             qr_svg: String::new(),
             secret_groups: EVIL.into(),
             otpauth_uri: EVIL.into(),
             trust_options: evil_trust(),
-            error: Some(EVIL.into()),
+            can_choose: true,
+            error: None,
+        }),
+        Page::EnrollApp(EnrollApp {
+            csrf: EVIL.into(),
+            intro: None,
+            qr_svg: String::new(),
+            secret_groups: EVIL.into(),
+            otpauth_uri: EVIL.into(),
+            trust_options: evil_trust(),
+            can_choose: true,
+            error: Some(SetupError::WrongCode { attempts_left: 1 }),
         }),
         Page::EnrollContact(EnrollContact {
             csrf: EVIL.into(),
+            intro: None,
             method: "email".into(),
+            proving_for_app: true,
             masked_destination: EVIL.into(),
             code_sent: true,
-            code_ttl_label: EVIL.into(),
+            code_ttl: TimeSpan {
+                count: 5,
+                unit: "minutes",
+            },
             trust_options: evil_trust(),
-            error: Some(EVIL.into()),
-            notice: Some(EVIL.into()),
+            error: Some(SetupError::WrongCode { attempts_left: 1 }),
+            resent: true,
             resend_wait_secs: None,
+            can_choose: true,
             help_sender_email: Some(EVIL.into()),
             help_sender_phone: Some(EVIL.into()),
         }),
@@ -85,13 +138,12 @@ pub(super) fn evil_pages() -> Vec<Page> {
             username: EVIL.into(),
             method: "text".into(),
             masked_destination: Some(EVIL.into()),
-            code_ttl_label: EVIL.into(),
-            error: Some(EVIL.into()),
-            error_kind: Some("wrong".into()),
-            notice: Some(EVIL.into()),
+            code_ttl: TimeSpan::of(std::time::Duration::from_secs(300)),
+            error_kind: Some("send_failed"),
+            notice_kind: Some("sent"),
             other_methods: vec![evil_choice()],
             can_resend: true,
-            resend_wait_secs: None,
+            resend_wait_secs: Some(30),
             attempts_left: Some(1),
             help_sender_email: Some(EVIL.into()),
             help_sender_phone: Some(EVIL.into()),
@@ -99,14 +151,9 @@ pub(super) fn evil_pages() -> Vec<Page> {
         Page::Cancelled(Cancelled {
             roster_update_url: Some(EVIL.into()),
         }),
-        Page::Message(Message {
-            status: 400,
-            title: EVIL.into(),
-            message: EVIL.into(),
-            details: Some(EVIL.into()),
-            retry_href: Some(EVIL.into()),
-            retry_label: Some(EVIL.into()),
-        }),
+        // Message texts are catalogue ids; what varies is a configured link and the arguments.
+        Page::Message(Message::no_contact_on_file(Some(EVIL))),
+        Page::Message(Message::slow_down(60).with_arg("minutes", EVIL)),
     ]
 }
 
@@ -140,20 +187,19 @@ pub(super) fn input_tags(html: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(super) fn challenge_with(error_kind: Option<&str>) -> Challenge {
+pub(super) fn challenge_with(error_kind: Option<&'static str>) -> Challenge {
     Challenge {
         csrf: "tok123".into(),
         username: "jdoe".into(),
         method: "text".into(),
         masked_destination: Some("(•••) •••-2963".into()),
-        code_ttl_label: "5 minutes".into(),
-        error: error_kind.map(|_| "That code didn't work.".into()),
-        error_kind: error_kind.map(Into::into),
-        notice: None,
+        code_ttl: TimeSpan::of(std::time::Duration::from_secs(300)),
+        error_kind,
+        notice_kind: None,
         other_methods: vec![MethodChoice {
             value: "email".into(),
-            label: "Email me a code".into(),
-            description: String::new(),
+            label: "method-email".into(),
+            description: "method-email-description".into(),
             masked_destination: Some("j•••@example.com".into()),
         }],
         can_resend: true,

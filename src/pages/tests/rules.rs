@@ -6,7 +6,7 @@ use super::*;
 fn every_page_renders_its_own_content_not_the_fallback() {
     let pages = pages();
     for page in samples::all() {
-        let html = pages.render(&page);
+        let html = pages.render_en(&page);
         assert!(
             !html.contains("Something went wrong"),
             "{} fell back",
@@ -37,7 +37,7 @@ fn every_page_shows_the_support_contact() {
 fn hostile_text_is_escaped_everywhere() {
     let pages = pages();
     for page in evil_pages() {
-        let html = pages.render(&page);
+        let html = pages.render_en(&page);
         assert!(
             !html.contains("<script"),
             "{}: {html}",
@@ -125,13 +125,15 @@ fn the_real_qr_svg_is_inserted_and_carries_no_style_attribute() {
     let svg = code.render::<qrcode::render::svg::Color>().build();
     let page = Page::EnrollApp(EnrollApp {
         csrf: "tok".into(),
+        intro: None,
         qr_svg: svg.clone(),
         secret_groups: "JBSW Y3DP EHPK 3PXP".into(),
         otpauth_uri: "otpauth://totp/SmartMLS:jdoe?secret=JBSWY3DPEHPK3PXP&issuer=SmartMLS".into(),
         trust_options: Vec::new(),
+        can_choose: false,
         error: None,
     });
-    let html = pages().render(&page);
+    let html = pages().render_en(&page);
     assert!(html.contains(&svg));
     assert!(!html.to_ascii_lowercase().contains("style="));
     assert!(html.contains("<p class=\"secret\">JBSW Y3DP EHPK 3PXP</p>"));
@@ -171,7 +173,7 @@ fn every_visible_input_has_a_label() {
 fn every_post_form_carries_the_csrf_token() {
     let pages = pages();
     for page in samples::all() {
-        let html = pages.render(&page);
+        let html = pages.render_en(&page);
         for form in html.split("<form ").skip(1) {
             let form = &form[..form.find("</form>").unwrap()];
             assert!(form.starts_with("method=\"post\""), "{form}");

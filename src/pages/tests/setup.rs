@@ -16,11 +16,11 @@ fn override_directory_wins_file_by_file() {
     write(
         dir.path(),
         "templates/message.html",
-        "{% extends \"layout.html\" %}{% block content %}<h1>Custom {{ title }}</h1>{% endblock %}",
+        "{% extends \"layout.html\" %}{% block content %}<h1>Custom {{ t(title) }}</h1>{% endblock %}",
     );
     write(dir.path(), "gateway.css", "body { color: black; }");
     let pages = Pages::new(&branding(), Some(dir.path())).unwrap();
-    let html = pages.render(&Page::Message(Message::not_found()));
+    let html = pages.render_en(&Page::Message(Message::not_found()));
     assert!(html.contains("<h1>Custom Page not found</h1>"));
     assert!(
         html.contains("mailto:support@smartmls.com"),
@@ -66,7 +66,7 @@ fn render_failure_falls_back_to_a_safe_page_with_support_contact() {
         "{% if title == \"boom\" %}{{ no_such_variable }}{% endif %}ok",
     );
     let pages = Pages::new(&branding(), Some(dir.path())).unwrap();
-    let html = pages.render(&Page::Message(Message::new(500, "boom", "x")));
+    let html = pages.render_en(&Page::Message(Message::new(500, "boom", "x")));
     assert!(html.contains("Something went wrong"));
     assert!(html.contains("mailto:support@smartmls.com"));
     assert!(!html.contains("style="));

@@ -60,16 +60,13 @@ impl std::fmt::Debug for Answers {
 impl Answers {
     /// The gateway's branded answers, judged HTML / JSON like every other gateway answer.
     pub fn for_gateway(state: &Arc<AppState>) -> pingora::Result<Answers> {
-        let not_allowed = Message::new(
-            405,
-            "That request is not allowed",
-            "We can't accept that kind of request. Please go back and try again.",
-        )
-        .with_retry(crate::pages::routes::SITE_HOME, "Go to the website");
+        // A request that could not be parsed has no language to read: English, and the
+        // sign-in page from the configuration.
+        let audience = crate::portal::audience(state, crate::pages::Lang::En, None);
         let for_json = state.clone();
         Answers::new(
-            crate::portal::message(state, Message::bad_request()),
-            crate::portal::message(state, not_allowed),
+            crate::portal::message(state, &audience, Message::bad_request()),
+            crate::portal::message(state, &audience, Message::method_not_allowed()),
             Box::new(move |path, accept, requested_with| {
                 for_json.classifier.wants_json(path, accept, requested_with)
             }),

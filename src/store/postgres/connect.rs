@@ -6,6 +6,7 @@
 //! nor bound values.
 
 use std::future::Future;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -48,8 +49,14 @@ pub(super) fn check_schema_name(schema: &str) -> StoreResult<()> {
     }
 }
 
-/// Parses `url` and applies the gateway's session settings (`search_path` for `schema`).
-pub(super) fn connect_options(url: &str, schema: Option<&str>) -> StoreResult<PgConnectOptions> {
+/// Parses `url` and applies the gateway's session settings (`search_path` for `schema`) and
+/// the CA bundle of `ca_file`, read once here: later connections of the pool then trust what
+/// was checked at start-up, whatever happens to the file meanwhile.
+pub(super) fn connect_options(
+    url: &str,
+    schema: Option<&str>,
+    ca_file: Option<&Path>,
+) -> StoreResult<PgConnectOptions> {
     // sqlx's parser ignores the scheme; a `mysql://` URL here is a configuration mistake.
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(StoreError::Unavailable(
@@ -57,9 +64,16 @@ pub(super) fn connect_options(url: &str, schema: Option<&str>) -> StoreResult<Pg
         ));
     }
     // The parser's message may quote the URL, so only say that it failed.
-    let options = PgConnectOptions::from_str(url)
+    let mut options = PgConnectOptions::from_str(url)
         .map_err(|_| StoreError::Unavailable("invalid PostgreSQL URL".into()))?
         .application_name("mfa-gateway");
+    if let Some(path) = ca_file {
+        // sqlx trusts these besides the platform's roots (it has no way to replace them);
+        // config validation allows a bundle only with sslmode verify-ca / verify-full.
+        let bundle = crate::trust::CaBundle::read("storage.durable.postgres.ca_file", path)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        options = options.ssl_root_cert_from_pem(bundle.pem().to_vec());
+    }
     Ok(match schema {
         Some(schema) => {
             check_schema_name(schema)?;
@@ -116,18 +130,33 @@ pub(super) fn describe(err: &sqlx::Error) -> String {
             Some(code) => format!("database error {code}: {}", db.message()),
             None => format!("database error: {}", db.message()),
         },
-        sqlx::Error::Io(io) => format!("I/O error: {}", io.kind()),
+        // A failed handshake arrives as an I/O error carrying rustls' error (the rustls the
+        // whole process links, re-exported by pingora).
+        sqlx::Error::Io(io) => match io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<pingora::tls::RusTlsError>())
+        {
+            Some(tls) => tls_failure(tls),
+            None => format!("I/O error: {}", io.kind()),
+        },
         sqlx::Error::PoolTimedOut => "timed out waiting for a database connection".into(),
         sqlx::Error::PoolClosed => "the connection pool is closed".into(),
         sqlx::Error::RowNotFound => "row not found".into(),
         sqlx::Error::ColumnNotFound(name) => format!("column {name:?} not found"),
         sqlx::Error::ColumnDecode { index, .. } => format!("column {index} has an unexpected type"),
         sqlx::Error::Configuration(_) => "invalid database configuration".into(),
-        // TLS messages name certificates and hosts, never credentials, and ops need them.
-        sqlx::Error::Tls(tls) => format!("TLS error: {tls}"),
+        sqlx::Error::Tls(tls) => tls_failure(tls),
         sqlx::Error::Protocol(_) => "protocol error".into(),
         _ => "database driver error".into(),
     }
+}
+
+/// A TLS failure as operators need it. TLS messages name certificates and hosts, never
+/// credentials.
+fn tls_failure(error: &dyn std::fmt::Display) -> String {
+    format!(
+        "TLS error: {error} (the server's certificate is checked against the platform's roots and storage.durable.postgres.ca_file)"
+    )
 }
 
 #[cfg(test)]
@@ -155,17 +184,17 @@ mod tests {
 
     #[test]
     fn bad_urls_are_not_echoed() {
-        let err = connect_options("postgres://u:hunter2@db:notaport/x", None).unwrap_err();
+        let err = connect_options("postgres://u:hunter2@db:notaport/x", None, None).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
-        let err = connect_options("mysql://u:hunter2@db/x", None).unwrap_err();
+        let err = connect_options("mysql://u:hunter2@db/x", None, None).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]
     fn search_path_is_set_for_a_schema() {
-        let options = connect_options("postgres://u@db/x", Some("tenant_a")).unwrap();
+        let options = connect_options("postgres://u@db/x", Some("tenant_a"), None).unwrap();
         assert_eq!(options.get_options(), Some("-c search_path=tenant_a"));
-        assert!(connect_options("postgres://u@db/x", Some("Bad")).is_err());
+        assert!(connect_options("postgres://u@db/x", Some("Bad"), None).is_err());
     }
 
     #[test]
@@ -174,6 +203,26 @@ mod tests {
         let shown = unavailable("opening")(err).to_string();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("opening"));
+    }
+
+    #[test]
+    fn a_failed_handshake_is_named() {
+        let handshake = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            pingora::tls::RusTlsError::InvalidCertificate(
+                pingora::tls::CertificateError::UnknownIssuer,
+            ),
+        );
+        let shown = describe(&sqlx::Error::Io(handshake));
+        assert!(
+            shown.starts_with("TLS error: invalid peer certificate: UnknownIssuer"),
+            "{shown}"
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            describe(&sqlx::Error::Io(refused)),
+            "I/O error: connection refused"
+        );
     }
 
     #[tokio::test]

@@ -11,12 +11,14 @@
 //! [`StoreError::Unavailable`] and the gateway fails closed instead of hanging.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult};
 
+use super::client::{client as build_client, tls_failure};
 use crate::store::{StoreError, StoreResult};
 
 /// Deadline for one whole call (connecting if needed, sending, reading the answer).
@@ -50,11 +52,11 @@ pub(super) struct Link {
 }
 
 impl Link {
-    /// Parses `url` without connecting. The parser's message is not passed on: it may quote
-    /// the URL, which may hold the password.
-    pub(super) fn new(url: &str) -> StoreResult<Link> {
+    /// Parses `url` (and reads the CA bundle `ca_file`) without connecting. The parser's
+    /// message is not passed on: it may quote the URL, which may hold the password.
+    pub(super) fn new(url: &str, ca_file: Option<&Path>) -> StoreResult<Link> {
         let client =
-            Client::open(url).map_err(|_| StoreError::Unavailable("invalid Redis URL".into()))?;
+            build_client(url, ca_file).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT));
@@ -206,6 +208,9 @@ fn describe(err: &RedisError) -> String {
     if err.is_connection_dropped() {
         return "connection lost".into();
     }
+    if let Some(tls) = tls_failure(err) {
+        return tls;
+    }
     match err.kind() {
         ErrorKind::Io => "connection problem".into(),
         ErrorKind::AuthenticationFailed => "authentication failed".into(),
@@ -238,7 +243,7 @@ mod tests {
     #[test]
     fn invalid_urls_are_not_echoed() {
         for url in ["http://:hunter2@x", "redis://:hunter2@[bad"] {
-            match Link::new(url) {
+            match Link::new(url, None) {
                 Err(err) => assert!(!err.to_string().contains("hunter2"), "{err}"),
                 Ok(_) => panic!("{url} accepted"),
             }
