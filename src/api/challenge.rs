@@ -38,7 +38,7 @@ pub async fn gate(state: &AppState, id: &str, login: &PendingLogin) -> Result<Se
         SetupRefusal::NotInRoster => ApiError::new(
             403,
             "not_in_roster",
-            "We couldn't find your membership record, so two-step verification can't be set up. Contact support.",
+            "We couldn't find your membership record, so MFA can't be set up. Contact support.",
         ),
         SetupRefusal::NoContactOnFile => ApiError::new(
             409,
@@ -86,7 +86,7 @@ pub async fn body(state: &AppState, id: &str, login: &PendingLogin) -> Result<Va
         .collect();
     Ok(json!({
         "error": "mfa_required",
-        "message": if login.must_enroll { "Set up two-step verification to finish signing in." } else { "Enter a verification code to finish signing in." },
+        "message": if login.must_enroll { "Set up MFA to finish signing in." } else { "Enter a verification code to finish signing in." },
         "challenge": id,
         "user": login.user,
         "enrollment_required": login.must_enroll,

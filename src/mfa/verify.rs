@@ -246,18 +246,37 @@ async fn failure(
         warn!(event = "member_locked", user = %user, until);
     }
     let exhausted = attempt >= u64::from(state.config.mfa.attempts.per_challenge);
-    // The code that locks the member says so on its own answer, not "try again": the lock that
-    // needs support first, then the end of this sign-in, then a backoff.
-    Ok(match lock {
+    Ok(failure_outcome(
+        &state.config.mfa.attempts,
+        lock,
+        exhausted,
+        attempts_left(state, attempt),
+        failures,
+    ))
+}
+
+/// The answer to a wrong code (at sign-in and in set-up's contact proof alike). The code that
+/// locks the member says so on its own answer, not "try again": the lock that needs support
+/// first, then the end of this sign-in, then a backoff. "You can try N more times" counts the
+/// member's lock too: with a lockout below the per-sign-in limit the page would otherwise
+/// promise tries that the lock takes away.
+pub(crate) fn failure_outcome(
+    limits: &crate::config::AttemptLimits,
+    lock: Option<i64>,
+    exhausted: bool,
+    challenge_left: u32,
+    failures: u32,
+) -> VerifyOutcome {
+    match lock {
         Some(until) if until == super::limits::LOCKED_UNTIL_UNLOCKED => {
             VerifyOutcome::Locked { until }
         }
         _ if exhausted => VerifyOutcome::ChallengeExhausted,
         Some(until) => VerifyOutcome::Locked { until },
         None => VerifyOutcome::Wrong {
-            attempts_left: attempts_left(state, attempt),
+            attempts_left: challenge_left.min(limits.per_user_lockout.saturating_sub(failures)),
         },
-    })
+    }
 }
 
 async fn finish(

@@ -171,11 +171,7 @@ async fn a_member_locked_by_wrong_codes_can_verify_after_unlock() {
         .post_form("/_mfa/verify", &[("csrf", &csrf), ("code", &good)])
         .await;
     assert_eq!(locked.status, 403, "{}", locked.body);
-    assert!(
-        locked.text().contains("Verification is locked"),
-        "{}",
-        locked.body
-    );
+    assert!(locked.text().contains("MFA is locked"), "{}", locked.body);
 
     let shown = cli_ok(&h, &["users", "show", &user.username]);
     assert!(

@@ -174,13 +174,28 @@ impl Chrome {
             "//button[contains(normalize-space(.), {})]",
             xpath_literal(label)
         );
-        let button = match self.driver.find(By::XPath(&xpath)).await {
-            Ok(b) => b,
-            Err(e) => panic!(
-                "no button {label:?} on {} ({e}):\n{}",
+        // The first one a member could press: shown and enabled (a page may hold a disabled
+        // twin, e.g. "Resend code" while its wait runs).
+        let mut usable = None;
+        for button in self
+            .driver
+            .find_all(By::XPath(&xpath))
+            .await
+            .unwrap_or_default()
+        {
+            if button.is_displayed().await.unwrap_or(false)
+                && button.is_enabled().await.unwrap_or(false)
+            {
+                usable = Some(button);
+                break;
+            }
+        }
+        let Some(button) = usable else {
+            panic!(
+                "no usable button {label:?} on {}:\n{}",
                 self.path().await,
                 self.text().await
-            ),
+            )
         };
         self.click_and_wait(button).await;
     }

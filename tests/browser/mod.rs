@@ -5,6 +5,7 @@ pub mod axe;
 pub mod chrome;
 pub mod qr;
 pub mod screens;
+pub mod words;
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,15 @@ impl Stack {
     /// `options` change). `None` when the browser or the SMTP receiver is missing outside CI
     /// (each prints `SKIPPED`; under `CI` they fail instead).
     pub async fn start(options: GatewayOptions) -> Option<Stack> {
+        Stack::start_with(GatewayOptions {
+            methods: vec!["app".into(), "text".into(), "email".into()],
+            ..options
+        })
+        .await
+    }
+
+    /// [`Stack::start`] with `options.methods` as given (e.g. an app-only deployment).
+    pub async fn start_with(options: GatewayOptions) -> Option<Stack> {
         let tools = chrome::tools()?;
         let smtp = SmtpReceiver::start();
         if smtp.is_none() {
@@ -42,7 +52,6 @@ impl Stack {
         let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
         let options = GatewayOptions {
             tls: true,
-            methods: vec!["app".into(), "text".into(), "email".into()],
             smtp_port: Some(smtp.port()),
             twilio_base_url: Some(sms.base_url()),
             ..options
@@ -60,6 +69,16 @@ impl Stack {
     /// A new browser with an empty profile (a "new device").
     pub async fn browser(&self) -> Chrome {
         Chrome::start(&self.tools, &self.harness.url()).await
+    }
+
+    /// A new browser whose member reads `lang`: for Spanish, the member has followed the
+    /// "Español" link once (the language cookie), as the pages offer.
+    pub async fn browser_in(&self, lang: mfa_gateway::pages::Lang) -> Chrome {
+        let chrome = self.browser().await;
+        if lang != mfa_gateway::pages::Lang::En {
+            chrome.goto(&format!("/_mfa/lang/{}", lang.code())).await;
+        }
+        chrome
     }
 
     /// The code in the `n`-th email the receiver got (waits up to 10 s for it).

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine;
+use mfa_gateway::pages::Lang;
 use serde_json::{json, Value};
 
 use super::axe::Axe;
@@ -46,26 +47,29 @@ pub const VIEWPORTS: [Viewport; 2] = [PHONE, DESKTOP];
 
 /// Every page the docs show: file-name stem and the one-line caption in `docs/screens.md`.
 pub const PAGES: &[(&str, &str)] = &[
-    ("enroll-choose", "Set-up: choose how to get codes (authenticator app, text message or email)."),
-    ("enroll-app", "Set-up with an authenticator app: store links for the three apps, QR code, key in groups, \"Open in authenticator app\"."),
-    ("enroll-app-wrong-code", "App set-up after a wrong code: the error sits above the field and is tied to it."),
+    ("enroll-choose", "Set-up: what MFA is and that it is required, then how to get codes (authenticator app, text message or email)."),
+    ("enroll-app", "Set-up with an authenticator app: \"Open in authenticator app\" first on a phone, QR code, key in groups, store links folded."),
+    ("enroll-app-wrong-code", "App set-up after a wrong code: the error is the first thing on the page, with a link to the code box, which has the focus."),
     ("enroll-email", "Set-up by email: a code was sent to the masked roster address."),
-    ("enroll-text", "Set-up by text message: a code was sent to the masked mobile number."),
+    ("enroll-text", "Set-up by text message, after a first send the provider refused: the code went out on the second try."),
     ("challenge-app", "Sign-in on a new browser: code from the app, or try another method."),
-    ("challenge-email", "Sign-in with an emailed code, with Resend code and Try another method."),
+    ("challenge-email", "Sign-in with an emailed code: \"Resend code\" is shown disabled with the wait in words, and works by itself once the wait is over."),
     ("challenge-text", "Sign-in after choosing Try another method → text message."),
-    ("challenge-wrong-code", "A wrong code: what to check, attempts left, support address."),
+    ("challenge-wrong-code", "A wrong code: the error first, what to check, tries left, support address."),
     ("challenge-expired", "An expired code: ask for a new one."),
-    ("locked", "Locked after too many wrong codes: contact support to unlock."),
-    ("cancelled", "Cancelled: update the roster information, then sign in again."),
-    ("session-expired", "The held sign-in is gone (cancelled, used or timed out): sign in again."),
+    ("locked", "Locked by the wrong code that locked it: contact support to unlock."),
+    ("cancelled", "Sign-in cancelled: update the roster information, then sign in again on the login form's page."),
+    ("session-expired", "Back at the gateway after Cancel: this sign-in was cancelled; sign in again."),
     ("fail-closed", "Fail closed: the roster is unreachable, so nobody gets in without verification."),
     ("upstream-down", "502: the legacy website is not answering."),
 ];
 
-/// File name of one screenshot.
-pub fn file_name(slug: &str, viewport: &Viewport) -> String {
-    format!("{slug}-{}.png", viewport.name)
+/// File name of one screenshot: `enroll-app-phone.png`, `enroll-app-phone-es.png`.
+pub fn file_name(slug: &str, viewport: &Viewport, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{slug}-{}.png", viewport.name),
+        other => format!("{slug}-{}-{}.png", viewport.name, other.code()),
+    }
 }
 
 /// True when this run should refresh the committed screenshots.
@@ -82,18 +86,21 @@ pub fn output_dir() -> PathBuf {
     }
 }
 
-/// Checks the current gateway page at both sizes and saves its screenshots as `slug`.
-pub async fn capture(chrome: &Chrome, axe: &Axe, slug: &str) {
+/// Checks the current gateway page at both sizes and saves its screenshots as `slug` in
+/// `lang` (the page must be in that language: `<html lang>` says so).
+pub async fn capture(chrome: &Chrome, axe: &Axe, slug: &str, lang: Lang) {
     assert!(
         PAGES.iter().any(|(s, _)| *s == slug),
         "{slug} is not listed in PAGES (and so not in docs/screens.md)"
     );
+    let page_lang = chrome.eval("return document.documentElement.lang;").await;
+    assert_eq!(page_lang, lang.code(), "{slug}: <html lang>");
     for viewport in VIEWPORTS {
-        let label = format!("{slug} at {}", viewport.name);
+        let label = format!("{slug} ({}) at {}", lang.code(), viewport.name);
         set_viewport(chrome, &viewport).await;
         check_layout(chrome, &viewport, &label).await;
         axe.check(chrome, &label).await;
-        save(&screenshot(chrome, &viewport).await, slug, &viewport);
+        save(&screenshot(chrome, &viewport).await, slug, &viewport, lang);
     }
     chrome
         .devtools("Emulation.clearDeviceMetricsOverride", json!({}))
@@ -169,7 +176,8 @@ async fn check_layout(chrome: &Chrome, viewport: &Viewport, label: &str) {
                  .filter(([, h]) => h < 44);
                const main = document.querySelector("main").textContent;
                const repeated = ["Be sure", "If it still does not work", "We sent",
-                                 "request a new code in"]
+                                 "ask for a new code in", "Asegúrese", "Enviamos un código",
+                                 "pedir un código nuevo"]
                  .filter(phrase => main.split(phrase).length > 2);
                return {
                  repeated: repeated,
@@ -241,10 +249,10 @@ async fn screenshot(chrome: &Chrome, viewport: &Viewport) -> Vec<u8> {
 }
 
 /// Writes one screenshot; when refreshing the docs, shrinks it with pngquant.
-fn save(png: &[u8], slug: &str, viewport: &Viewport) {
+fn save(png: &[u8], slug: &str, viewport: &Viewport, lang: Lang) {
     let dir = output_dir();
     std::fs::create_dir_all(&dir).expect("screens dir");
-    let path = dir.join(file_name(slug, viewport));
+    let path = dir.join(file_name(slug, viewport, lang));
     std::fs::write(&path, png).expect("write screenshot");
     if updating_docs() {
         let status = Command::new("pngquant")

@@ -104,6 +104,11 @@ impl FakeSmsProvider {
         *self.shared.canned.lock().expect("lock") = Some((status, content_type, body.into()));
     }
 
+    /// From now on requests get the normal behaviour again (after [`Self::reply_with`]).
+    pub fn reply_normally(&self) {
+        *self.shared.canned.lock().expect("lock") = None;
+    }
+
     /// Requests received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().expect("lock").clone()

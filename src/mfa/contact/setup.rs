@@ -140,18 +140,18 @@ pub async fn prove_contact(
         codes::CodeCheck::Wrong => {
             let failures = state.durable.record_failure(&login.user).await?;
             tracing::warn!(event = "contact_proof_failed", user = %login.user, method = name, consecutive_failures = failures);
-            if let Some(until) =
-                limits::lock_after_failures(&state.config.mfa.attempts, failures, now)
-            {
+            let lock = limits::lock_after_failures(&state.config.mfa.attempts, failures, now);
+            if let Some(until) = lock {
                 state.durable.lock_until(&login.user, until).await?;
                 tracing::warn!(event = "member_locked", user = %login.user, until);
             }
-            if attempt >= limit {
-                return Ok(ProofOutcome::Refused(VerifyOutcome::ChallengeExhausted));
-            }
-            return Ok(ProofOutcome::Refused(VerifyOutcome::Wrong {
+            return Ok(ProofOutcome::Refused(crate::mfa::verify::failure_outcome(
+                &state.config.mfa.attempts,
+                lock,
+                attempt >= limit,
                 attempts_left,
-            }));
+                failures,
+            )));
         }
     }
     login.contact_proof = Some(crate::mfa::pending::ContactProof {

@@ -32,24 +32,6 @@ pub(super) fn after_heading(html: &str) -> &str {
     &main[main.find("</h1>").unwrap() + "</h1>".len()..]
 }
 
-/// What a reader sees: the text between the tags.
-pub(super) fn visible_text(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
-}
-
 fn position(html: &str, needle: &str) -> usize {
     html.find(needle)
         .unwrap_or_else(|| panic!("{needle} missing: {html}"))

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::enroll::{after_heading, render, setup_samples, visible_text};
+use super::enroll::{after_heading, render, setup_samples};
+use super::spanish::assert_no_english;
 use super::*;
 
 #[test]
@@ -199,17 +200,7 @@ fn a_spanish_set_up_page_has_no_english_left() {
     };
     for page in setup_samples() {
         let html = pages.render(&page, &spanish);
-        assert!(html.contains("<html lang=\"es\">"));
-        let text = visible_text(&html);
-        let left: Vec<&&str> = ENGLISH
-            .iter()
-            .filter(|word| text.contains(**word))
-            .collect();
-        assert!(
-            left.is_empty(),
-            "{} in Spanish still says {left:?}: {text}",
-            page.template_name()
-        );
+        assert_no_english(&html, page.template_name(), ENGLISH);
     }
 }
 

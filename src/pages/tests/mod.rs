@@ -209,3 +209,21 @@ pub(super) fn challenge_with(error_kind: Option<&'static str>) -> Challenge {
         help_sender_phone: Some("(833) 697-2963".into()),
     }
 }
+
+/// What a reader sees: the text between the tags.
+pub(super) fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}

@@ -12,24 +12,6 @@ fn spanish() -> Audience {
     }
 }
 
-/// What a reader sees: the text between the tags.
-fn visible_text(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
-}
-
 /// English words and phrases of the challenge, cancelled and message pages and the shared
 /// parts; none of them may be left on a Spanish page.
 const ENGLISH: &[&str] = &[
@@ -68,9 +50,14 @@ const ENGLISH: &[&str] = &[
 ];
 
 fn assert_spanish(html: &str, what: &str) {
+    assert_no_english(html, what, ENGLISH);
+}
+
+/// `html` is a Spanish page (`<html lang="es">`) whose visible text has none of `english`.
+pub(super) fn assert_no_english(html: &str, what: &str, english: &[&str]) {
     assert!(html.contains("<html lang=\"es\">"), "{what}");
     let text = visible_text(html);
-    let left: Vec<&&str> = ENGLISH
+    let left: Vec<&&str> = english
         .iter()
         .filter(|word| text.contains(**word))
         .collect();

@@ -61,7 +61,7 @@ resend-wait-minutes = { $minutes ->
 
 cancel-heading-email = ¿Su correo electrónico está mal?
 cancel-heading-text = ¿Su número de celular está mal?
-cancel-heading-any = ¿Su correo electrónico o número de teléfono está mal?
+cancel-heading-any = ¿Su correo electrónico o su número de teléfono están mal?
 cancel-text-contact = Cancele y actualice su información en el registro de miembros; luego vuelva a iniciar sesión.
 cancel-heading-app = ¿No desea continuar?
 cancel-text-app = Cancele este inicio de sesión. Puede volver a iniciar sesión cuando quiera.
@@ -85,7 +85,7 @@ help-code-ttl = Un código es válido por { $duration }. Después, pida uno nuev
 help-still-html = Si aún no funciona, escriba a <a href="mailto:{ $email }">{ $email }</a>.
 help-new-phone = ¿Tiene un teléfono nuevo o perdió su aplicación de autenticación?
 help-new-phone-text = Comuníquese con el soporte de { $brand }. Confirmarán que es usted, restablecerán su MFA y le ayudarán a configurarla en su teléfono nuevo.
-help-wrong-contact = Mi correo electrónico o número de teléfono está mal
+help-wrong-contact = Mi correo electrónico o mi número de teléfono están mal
 help-wrong-contact-html = Elija <strong>{ cancel-button }</strong> y luego actualice su información en el registro de miembros. Si tiene problemas, comuníquese con el soporte de { $brand }.
 help-wrong-contact-link-html = Elija <strong>{ cancel-button }</strong> y luego actualice su información en el registro de miembros (<a href="{ $url }">cómo actualizarla</a>). Si tiene problemas, comuníquese con el soporte de { $brand }.
 help-why = ¿Por qué necesito un código?
