@@ -235,7 +235,7 @@ async fn every_api_error_is_json_with_a_stable_code() {
             "/_mfa/api/verify",
             app.post_json(
                 "/_mfa/api/verify",
-                &json!({ "challenge": "x".repeat(43), "code": "1" }),
+                &json!({ "challenge": "x".repeat(43), "code": "123456" }),
             )
             .await,
             403,
@@ -248,8 +248,9 @@ async fn every_api_error_is_json_with_a_stable_code() {
                 &json!({ "challenge": id, "method": "fax" }),
             )
             .await,
+            // Outside the spec's enum: refused as a field of the wrong value, before any step.
             400,
-            "method_unavailable",
+            "invalid_field",
         ),
         (
             "/_mfa/api/verify",
@@ -383,4 +384,50 @@ async fn wrong_credentials_and_browsers_are_unchanged() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+}
+
+/// Issue 17 (schemathesis ST204): undeclared methods on the API paths and on the JSON login
+/// were answered without `Allow` — 405 from the router, or 400 from the edge for methods it
+/// does not let through (TRACE). Each is now `405` with the path's own methods (RFC 9110
+/// §15.5.6), JSON for API clients, and the JSON login is never relayed for them.
+#[tokio::test]
+async fn regression_405_without_allow_on_api_paths_and_the_json_login() {
+    let h = Harness::start(GatewayOptions::default()).await;
+    let client = reqwest::Client::new();
+    let cases = [
+        ("PUT", "/_mfa/api/send", "POST"),
+        ("DELETE", "/_mfa/api/verify", "POST"),
+        ("TRACE", "/_mfa/api/enroll", "POST"),
+        ("PATCH", "/_mfa/api/challenge", "GET, POST"),
+        ("POST", "/_mfa/api/openapi.json", "GET"),
+        ("PUT", "/api/login", "POST"),
+        ("TRACE", "/api/login", "POST"),
+        ("GET", "/api/login", "POST"),
+    ];
+    for (method, path, allow) in cases {
+        let resp = client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", h.url()),
+            )
+            .header("accept", "application/json")
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(
+            resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+        let body: Value = resp.json().await.expect("JSON body");
+        assert_eq!(body["error"], "method_not_allowed", "{method} {path}");
+    }
+    assert!(
+        h.site.seen().iter().all(|r| r.path != "/api/login"),
+        "undeclared methods never reach the legacy login: {:?}",
+        h.site.seen()
+    );
 }

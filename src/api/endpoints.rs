@@ -40,10 +40,35 @@ pub struct ApiRequest<'a> {
     pub accept_language: Option<&'a str>,
 }
 
+/// The methods an MFA API path answers (its `Allow` header), `None` for an unknown path.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    match path.trim_end_matches('/') {
+        "/_mfa/api/openapi.json" => Some("GET"),
+        "/_mfa/api/challenge" => Some("GET, POST"),
+        "/_mfa/api/send"
+        | "/_mfa/api/verify"
+        | "/_mfa/api/enroll"
+        | "/_mfa/api/enroll/confirm"
+        | "/_mfa/api/enroll/contact" => Some("POST"),
+        _ => None,
+    }
+}
+
+/// `405` with the `Allow` header RFC 9110 §15.5.6 asks for.
+pub fn method_not_allowed(allow: &str) -> GatewayResponse {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        format!("This endpoint answers {allow} only; see /_mfa/api/openapi.json."),
+    )
+    .response()
+    .with_header("Allow", allow.to_string())
+}
+
 /// Routes one API request.
 pub async fn handle(state: &AppState, req: &ApiRequest<'_>) -> GatewayResponse {
     let result = match (req.method, req.path.trim_end_matches('/')) {
-        ("GET", "/_mfa/api/openapi.json") => return super::openapi::response(),
+        ("GET", "/_mfa/api/openapi.json") => return super::openapi::response(&state.config),
         ("GET", "/_mfa/api/challenge") => get_challenge(state, req).await,
         ("POST", "/_mfa/api/challenge") => with_body(state, req, Action::Challenge).await,
         ("POST", "/_mfa/api/send") => with_body(state, req, Action::Send).await,
@@ -51,24 +76,14 @@ pub async fn handle(state: &AppState, req: &ApiRequest<'_>) -> GatewayResponse {
         ("POST", "/_mfa/api/enroll") => with_body(state, req, Action::Enroll).await,
         ("POST", "/_mfa/api/enroll/confirm") => with_body(state, req, Action::Confirm).await,
         ("POST", "/_mfa/api/enroll/contact") => with_body(state, req, Action::Contact).await,
-        (
-            _,
-            "/_mfa/api/challenge"
-            | "/_mfa/api/send"
-            | "/_mfa/api/verify"
-            | "/_mfa/api/enroll"
-            | "/_mfa/api/enroll/confirm"
-            | "/_mfa/api/enroll/contact",
-        ) => Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "Use POST with a JSON body (GET for /_mfa/api/challenge).",
-        )),
-        _ => Err(ApiError::new(
-            404,
-            "not_found",
-            "No such MFA API endpoint; see /_mfa/api/openapi.json.",
-        )),
+        (_, path) => match allowed_methods(path) {
+            Some(allow) => return method_not_allowed(allow),
+            None => Err(ApiError::new(
+                404,
+                "not_found",
+                "No such MFA API endpoint; see /_mfa/api/openapi.json.",
+            )),
+        },
     };
     result.unwrap_or_else(|e| e.response())
 }
@@ -124,6 +139,7 @@ async fn with_body(
             "The body must be a JSON object.",
         ));
     }
+    check_field_types(&body, action)?;
     let id = body
         .get("challenge")
         .and_then(Value::as_str)
@@ -145,6 +161,44 @@ async fn with_body(
         Action::Confirm => confirm(state, held).await,
         Action::Contact => prove_contact(state, held).await,
     }
+}
+
+/// The fields the endpoints read, with the types `docs/openapi.yaml` gives them. A field of
+/// the wrong type is refused up front, whether or not the step at hand reads it, so an answer
+/// never depends on which fields a step happened to look at.
+fn check_field_types(body: &Value, action: Action) -> Result<(), ApiError> {
+    let invalid = |field: &'static str, expected: &str| {
+        ApiError::new(
+            400,
+            "invalid_field",
+            format!("Field \"{field}\" must be {expected}."),
+        )
+        .with("field", json!(field))
+    };
+    if body.get("challenge").is_some_and(|v| !v.is_string()) {
+        return Err(invalid("challenge", "a string"));
+    }
+    let six_digits = |v: &Value| {
+        v.as_str()
+            .is_some_and(|code| code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if body.get("code").is_some_and(|v| !six_digits(v)) {
+        return Err(invalid("code", "6 digits"));
+    }
+    // Codes are sent by email or text only; the app is a method to set up or verify with.
+    let (methods, expected): (&[&str], &str) = match action {
+        Action::Send | Action::Contact => (&["email", "text"], "\"email\" or \"text\""),
+        _ => (&["app", "email", "text"], "\"app\", \"email\" or \"text\""),
+    };
+    if let Some(method) = body.get("method") {
+        if !method.as_str().is_some_and(|m| methods.contains(&m)) {
+            return Err(invalid("method", expected));
+        }
+    }
+    if body.get("remember_secs").is_some_and(|v| !v.is_u64()) {
+        return Err(invalid("remember_secs", "a whole number of seconds"));
+    }
+    Ok(())
 }
 
 async fn resolve<'r, 'a>(

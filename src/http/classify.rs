@@ -20,6 +20,9 @@ pub enum Route {
     Login,
     /// The mobile app's JSON login: relayed by the gateway itself, possibly held.
     ApiLogin,
+    /// Another method on the JSON login's path: the gateway's own `405` with `Allow: POST`
+    /// (the path is the gateway's documented operation, `docs/openapi.yaml`).
+    ApiLoginOtherMethod,
     /// A logout path: forwarded, then the gateway session ends.
     Logout { forget_device: bool },
     /// A path that never needs a session: upstream session cookies are stripped unchecked.
@@ -128,8 +131,12 @@ impl Classifier {
         if method == http::Method::POST && path == self.login_path {
             return Route::Login;
         }
-        if method == http::Method::POST && self.api_login_path.as_deref() == Some(path) {
-            return Route::ApiLogin;
+        if self.api_login_path.as_deref() == Some(path) {
+            return if method == http::Method::POST {
+                Route::ApiLogin
+            } else {
+                Route::ApiLoginOtherMethod
+            };
         }
         if let Some((_, forget)) = self.logout.iter().find(|(p, _)| p == path) {
             return Route::Logout {

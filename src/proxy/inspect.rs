@@ -75,15 +75,20 @@ pub(super) fn refusal(state: &AppState, session: &Session) -> Option<Refusal> {
     check_request_framing(&req.headers, raw.as_deref()).err()
 }
 
-/// Answers a refused request with the gateway's own 400 and closes the connection: its body
+/// Answers a refused request with the gateway's own 400 — or 405 with `Allow` for a method
+/// the edge does not let through (RFC 9110 §15.5.6) — and closes the connection: its body
 /// (if any) was never read, and its framing cannot be trusted to find the next request.
 pub(super) async fn refuse(state: &AppState, session: &mut Session, why: Refusal) -> Result<()> {
     tracing::warn!(event = "request_refused", reason = why.reason());
     session.set_keepalive(None);
-    let msg = Message::bad_request();
-    local::error_response(state, session.req_header(), 400, msg)
-        .write(session)
-        .await
+    let req = session.req_header();
+    let answer = match why {
+        Refusal::Method => {
+            local::method_not_allowed(state, req, &local::allowed_methods(state, req))
+        }
+        _ => local::error_response(state, req, 400, Message::bad_request()),
+    };
+    answer.write(session).await
 }
 
 /// Reads the session-related cookies and decides whether the session is bound.

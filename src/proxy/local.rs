@@ -222,6 +222,50 @@ pub(super) async fn pending_api_challenge(
     ))
 }
 
+/// The gateway's `405` for `req`, with `Allow: allow`: JSON for API clients, the branded page
+/// for browsers.
+pub(super) fn method_not_allowed(
+    state: &AppState,
+    req: &RequestHeader,
+    allow: &str,
+) -> GatewayResponse {
+    if wants_json(state, req) {
+        return api::endpoints::method_not_allowed(allow);
+    }
+    portal::message(
+        state,
+        &page_audience(state, req),
+        Message::method_not_allowed(),
+    )
+    .with_header("Allow", allow.to_string())
+}
+
+/// The methods `req`'s path answers, for an `Allow` header: an MFA API endpoint's own, the
+/// JSON login's `POST`, else every method the edge lets through (`edge.methods`).
+pub(super) fn allowed_methods(state: &AppState, req: &RequestHeader) -> String {
+    let path = req.uri.path();
+    if let Some(allow) = api::endpoints::allowed_methods(path) {
+        return allow.to_string();
+    }
+    let api_login = state
+        .config
+        .site
+        .api_login
+        .as_ref()
+        .map(|l| l.path.as_str());
+    if api_login == Some(crate::http::classify::normalize_path(path).as_ref()) {
+        return "POST".to_string();
+    }
+    state
+        .config
+        .edge
+        .methods
+        .iter()
+        .map(http::Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The error page or JSON for a failed proxy attempt.
 pub(super) fn error_response(
     state: &AppState,

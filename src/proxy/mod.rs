@@ -133,6 +133,16 @@ impl ProxyHttp for Gateway {
         }
         let route = state.classifier.classify(&req.method, req.uri.path());
         ctx.route = Some(route);
+        if route == Route::ApiLoginOtherMethod {
+            ctx.set_outcome(RequestOutcome::Refused);
+            // The body (if any) is not read: the connection cannot carry another request.
+            session.set_keepalive(None);
+            let req = session.req_header();
+            local::method_not_allowed(state, req, "POST")
+                .write(session)
+                .await?;
+            return Ok(true);
+        }
         if route == Route::Portal {
             ctx.set_outcome(RequestOutcome::Portal);
             local::serve_portal(state, session)

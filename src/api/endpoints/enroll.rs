@@ -189,7 +189,7 @@ pub(super) async fn prove_contact(
             .find(|d| Some(d.method) == parse_method(state, name))
             .ok_or_else(|| {
                 ApiError::new(
-                    400,
+                    409,
                     "method_unavailable",
                     "Codes cannot be sent this way for this member.",
                 )

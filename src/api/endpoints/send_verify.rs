@@ -55,7 +55,7 @@ async fn send_to(
         .destination(method)
         .ok_or_else(|| {
             ApiError::new(
-                400,
+                409,
                 "method_unavailable",
                 "Codes cannot be sent this way for this member.",
             )
@@ -121,7 +121,7 @@ pub(super) async fn verify(
     }
     .ok_or_else(|| {
         ApiError::new(
-            400,
+            409,
             "method_unavailable",
             "That method is not available for this member.",
         )
