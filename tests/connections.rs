@@ -17,6 +17,10 @@ mod store_servers;
 mod store_tls;
 #[path = "connections/upstream_tls.rs"]
 mod upstream_tls;
+// Shared with the delivery and roster tests; not every helper is used here.
+#[allow(dead_code)]
+#[path = "support/tls.rs"]
+mod tls_support;
 
 use std::time::{Duration, Instant};
 

@@ -21,6 +21,10 @@ pub const RESEND_INTERVAL: Duration = Duration::from_secs(30);
 pub const SEND_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Codes a member may be sent per [`SEND_WINDOW`] (across all their held logins).
 pub const SENDS_PER_WINDOW: u64 = 5;
+/// Sends a provider may refuse per member and [`SEND_WINDOW`] before a refused send counts
+/// like a delivered one (wait and send used up). Without it, a failing provider turned every
+/// "Send code" into an unthrottled provider call, a server-side limit lost (DESIGN.md).
+pub const FAILED_SENDS_PER_WINDOW: u64 = 2 * SENDS_PER_WINDOW;
 
 /// A fresh code: 6 uniformly random digits from the system CSPRNG.
 pub fn generate() -> Result<String, StoreError> {
@@ -72,6 +76,10 @@ fn sends_key(user: &str) -> String {
 
 fn refunds_key(user: &str) -> String {
     format!("code-sends-refunded:{user}")
+}
+
+fn failed_sends_key(user: &str) -> String {
+    format!("code-sends-failed:{user}")
 }
 
 /// A send in progress for one held login, method and member, from [`reserve_send`] until
@@ -143,10 +151,17 @@ pub async fn record_sent(state: &AppState, slot: SendSlot, code: &str) -> StoreR
 }
 
 /// The message was not accepted: no resend wait, the member's send given back, and any code
-/// sent earlier for this login and method still valid.
+/// sent earlier for this login and method still valid — up to [`FAILED_SENDS_PER_WINDOW`]
+/// refused sends per member and window; past that a refused send keeps its wait and its count.
 pub async fn release_send(state: &AppState, slot: SendSlot) -> StoreResult<()> {
-    state
-        .ephemeral
+    let store = state.ephemeral.as_ref();
+    let failed = store
+        .incr(&failed_sends_key(&slot.user), SEND_WINDOW)
+        .await?;
+    if failed > FAILED_SENDS_PER_WINDOW {
+        return Ok(());
+    }
+    store
         .delete(&wait_key(&slot.pending_id, &slot.method))
         .await?;
     refund_send(state, &slot.user).await

@@ -28,48 +28,9 @@ pub fn or_skip<T>(what: &str, found: Result<T, String>) -> Option<T> {
     }
 }
 
-/// A private CA, as a company runs one, and the PEM of its certificate.
-pub struct PrivateCa {
-    cert: rcgen::Certificate,
-    key: rcgen::KeyPair,
-}
-
-impl PrivateCa {
-    pub fn new() -> PrivateCa {
-        let key = rcgen::KeyPair::generate().expect("CA key");
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Test MLS store CA");
-        let cert = params.self_signed(&key).expect("CA certificate");
-        PrivateCa { cert, key }
-    }
-
-    /// The CA certificate (PEM), what a `ca_file` or `SSL_CERT_FILE` holds.
-    pub fn pem(&self) -> String {
-        self.cert.pem()
-    }
-
-    /// Writes the CA certificate to `dir/name` and returns the path.
-    pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, self.pem()).expect("write the CA file");
-        path
-    }
-
-    /// A server certificate for `127.0.0.1` and `localhost` (PEM) and its key (PKCS#8 PEM).
-    pub fn issue(&self) -> (String, String) {
-        let key = rcgen::KeyPair::generate().expect("server key");
-        let params =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-                .expect("server params");
-        let cert = params
-            .signed_by(&key, &self.cert, &self.key)
-            .expect("server certificate");
-        (cert.pem(), key.serialize_pem())
-    }
-}
+/// The private CA of the trust tests (`tests/support/tls.rs`), shared with the delivery and
+/// roster tests.
+pub use crate::tls_support::PrivateCa;
 
 /// A server process, stopped with `stop_signal` (then killed) when dropped.
 pub struct Process {

@@ -75,7 +75,7 @@ async fn gateway_sessions(server: &PrivatePostgres) -> (i64, i64) {
 
 #[tokio::test]
 async fn postgres_over_tls_trusts_the_ca_file_and_fails_closed_without_it() {
-    let ca = PrivateCa::new();
+    let ca = PrivateCa::new("Test MLS store CA");
     let Some(server) = or_skip("PostgreSQL over TLS", PrivatePostgres::start(&ca).await) else {
         return;
     };
@@ -112,7 +112,7 @@ async fn postgres_over_tls_trusts_the_ca_file_and_fails_closed_without_it() {
 
 #[tokio::test]
 async fn postgres_trusts_the_platform_roots_by_default() {
-    let ca = PrivateCa::new();
+    let ca = PrivateCa::new("Test MLS store CA");
     let Some(server) = or_skip("PostgreSQL over TLS", PrivatePostgres::start(&ca).await) else {
         return;
     };
@@ -163,7 +163,7 @@ async fn wait_for_subscriber(server: &PrivateRedis, h: &Harness) {
 
 #[tokio::test]
 async fn redis_over_tls_trusts_the_ca_file_for_the_store_and_the_revocation_channel() {
-    let ca = PrivateCa::new();
+    let ca = PrivateCa::new("Test MLS store CA");
     let Some(server) = or_skip("Redis over TLS", PrivateRedis::start(&ca).await) else {
         return;
     };
@@ -214,7 +214,7 @@ async fn redis_over_tls_trusts_the_ca_file_for_the_store_and_the_revocation_chan
 
 #[tokio::test]
 async fn redis_trusts_the_platform_roots_by_default() {
-    let ca = PrivateCa::new();
+    let ca = PrivateCa::new("Test MLS store CA");
     let Some(server) = or_skip("Redis over TLS", PrivateRedis::start(&ca).await) else {
         return;
     };

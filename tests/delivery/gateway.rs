@@ -205,3 +205,39 @@ async fn the_json_api_sends_in_the_clients_language_and_a_refusal_costs_nothing(
     let again = app.post_json("/_mfa/api/send", &send).await;
     assert_eq!(again.status, 429, "{}", again.body);
 }
+
+/// Review of issue 16's point 4: refused sends give back the wait and the send, but only up to
+/// `FAILED_SENDS_PER_WINDOW` (10) per member and window. Past that a refused send keeps its
+/// wait, so a provider that keeps failing is not called on every press of "Send code".
+#[tokio::test]
+async fn a_provider_that_keeps_refusing_is_not_called_without_limit() {
+    let sms = FakeSmsProvider::start(TWILIO_SID, TWILIO_TOKEN, None).await;
+    sms.reply_with(500, "application/json", DOWN);
+    let Some(h) = Harness::start_or_skip(options(&sms)).await else {
+        return;
+    };
+    let user = h.user(0).clone();
+    let mut b = h.browser();
+    b.login(&user.username, &user.password).await;
+    let failed = choose_text(&mut b).await;
+    assert_only_the_failure(&failed);
+    for _ in 0..9 {
+        assert_only_the_failure(&resend(&mut b, &failed).await);
+    }
+    assert_eq!(sms.requests().len(), 10);
+    // The 11th refused send is past the allowance: it keeps its wait.
+    let past = resend(&mut b, &failed).await;
+    assert_eq!(sms.requests().len(), 11);
+    assert!(past.body.contains("id=\"resend-wait\""), "{}", past.body);
+    let held_back = resend(&mut b, &failed).await;
+    assert!(
+        held_back.body.contains("id=\"resend-wait\""),
+        "{}",
+        held_back.body
+    );
+    assert_eq!(
+        sms.requests().len(),
+        11,
+        "no provider call while the wait runs"
+    );
+}

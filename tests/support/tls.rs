@@ -14,6 +14,8 @@ use tokio_rustls::rustls;
 
 /// A CA and one server certificate it signed, written to files.
 pub struct PrivateCa {
+    ca_cert: rcgen::Certificate,
+    ca_key: rcgen::KeyPair,
     dir: TempDir,
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key_der: Vec<u8>,
@@ -27,20 +29,37 @@ impl PrivateCa {
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca.distinguished_name.push(rcgen::DnType::CommonName, name);
         let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let server_key = rcgen::KeyPair::generate().expect("server key");
-        let server = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
-            .expect("server params")
-            .signed_by(&server_key, &ca_cert, &ca_key)
-            .expect("server certificate");
+        let (server, server_key) = sign_server_certificate(&ca_cert, &ca_key);
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).expect("write CA");
         std::fs::write(dir.path().join("server.pem"), server.pem()).expect("write certificate");
         std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).expect("key");
         PrivateCa {
-            dir,
             chain: vec![server.der().clone()],
             key_der: server_key.serialize_der(),
+            ca_cert,
+            ca_key,
+            dir,
         }
+    }
+
+    /// The CA certificate (PEM), what a `ca_file` or `SSL_CERT_FILE` holds.
+    pub fn pem(&self) -> String {
+        self.ca_cert.pem()
+    }
+
+    /// Writes the CA certificate to `dir/name` and returns the path.
+    pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, self.pem()).expect("write the CA file");
+        path
+    }
+
+    /// Another server certificate for `127.0.0.1` and `localhost` (PEM) and its key (PKCS#8
+    /// PEM), for a server the test starts with files of its own.
+    pub fn issue(&self) -> (String, String) {
+        let (cert, key) = sign_server_certificate(&self.ca_cert, &self.ca_key);
+        (cert.pem(), key.serialize_pem())
     }
 
     /// The CA certificate (PEM): what a client's `ca_file` names.
@@ -65,6 +84,19 @@ impl PrivateCa {
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
         tls_front(server_config(self.chain.clone(), key), backend).await
     }
+}
+
+/// A server certificate for `127.0.0.1` and `localhost`, signed by the CA, and its key.
+fn sign_server_certificate(
+    ca_cert: &rcgen::Certificate,
+    ca_key: &rcgen::KeyPair,
+) -> (rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("server params")
+        .signed_by(&key, ca_cert, ca_key)
+        .expect("server certificate");
+    (cert, key)
 }
 
 /// A rustls server configuration presenting `chain` with `key`.
