@@ -195,7 +195,7 @@ async fn app_enrollment(lang: Lang) {
     // straight on to the Verify button.
     other.goto("/_mfa/").await;
     assert!(
-        other.focused_matches("input#code").await,
+        other.gets_focus("input#code").await,
         "the code box should have the focus"
     );
     other.tab().await;

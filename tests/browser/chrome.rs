@@ -269,6 +269,21 @@ impl Chrome {
         self.eval(&script).await == Value::Bool(true)
     }
 
+    /// Whether the element matching `css` gets the focus within 3 s of the page loading: the
+    /// browser applies `autofocus` after the load, later when the machine is busy.
+    pub async fn gets_focus(&self, css: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            if self.focused_matches(css).await {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every cookie the browser stores for the current origin (HttpOnly ones included).
     pub async fn cookies(&self) -> Vec<Cookie> {
         self.driver.get_all_cookies().await.expect("cookies")
